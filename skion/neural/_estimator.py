@@ -1,0 +1,438 @@
+"""SequenceUNetClassifier: the recipe's U-Net as a scikit-learn classifier.
+
+Data flows one way: validate -> window -> network -> stitch -> labels. Windowing
+lives in :mod:`skion.windowing`, the network in :mod:`skion.neural._unet`; this
+module only joins them and keeps scikit-learn's contract.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+import keras
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ..windowing import gather_windows, plan_windows, segment_bounds, stitch_windows
+from ._batches import WindowBatches
+from ._callbacks import ValidationScores, make_lr_schedule
+from ._serialization import model_from_bytes, model_to_bytes
+from ._unet import build_unet, min_window_multiple
+
+__all__ = ["SequenceUNetClassifier"]
+
+#: Rows per inference chunk (before test-time flipping doubles it); bounds memory.
+_PREDICT_CHUNK_ROWS = 2**19
+
+
+class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
+    """Per-sample classifier of ion-channel recordings with the recipe's 1-D U-Net.
+
+    Rows of ``X`` are time samples (10 kHz current, optionally more columns); ``y``
+    gives the class of every sample (e.g. the number of open channels). ``fit`` cuts
+    each recording into windows of ``window_size`` samples and trains the U-Net of
+    :func:`skion.build_unet` on them; ``predict`` cuts overlapping windows, keeps
+    the centre of each and stitches the per-sample outputs back into exactly
+    ``n_samples`` rows in input order.
+
+    Parameters
+    ----------
+    window_size : int, default=4000
+        Training window length in samples. Rounded up to a multiple of 125 (the
+        network downsamples three times by 5); a recording shorter than a window
+        is trained on as one shorter window padded by reflection.
+    predict_window_size : int, default=None
+        Inference window length (the recipe uses 10000); None means ``window_size``.
+        Rounded up to a multiple of 125.
+    predict_margin : float, default=0.1
+        Fraction of each inference window discarded at each inner edge: windows
+        overlap by ``2 * margin`` and every sample is read from the window in which
+        it lies furthest from the edges. Must be in ``[0, 0.5)``.
+    filters : int, default=64
+        Filters at full resolution; see :func:`skion.build_unet`.
+    kernel_size : int, default=7
+        Convolution kernel length.
+    depth : int, default=2
+        Residual squeeze-and-excitation blocks per encoder level.
+    batchnorm_momentum : float, default=0.9
+        BatchNormalization momentum. The recipe uses Keras' 0.99; with few
+        optimizer steps per epoch that makes the moving averages lag the weights
+        (measured: validation macro-F1 0.18 vs 0.50 after 8 epochs), so 0.9.
+    dropout : float, default=0.0
+        Spatial dropout inside residual blocks.
+    epochs : int, default=60
+        Training epochs (passes over the training windows).
+    batch_size : int, default=32
+        Windows per optimizer step (and per inference batch).
+    learning_rate : float, default=5e-4
+        Adam's base learning rate.
+    lr_schedule : {"step", "cosine", "constant"} or callable, default="step"
+        ``"step"``: the recipe's schedule, base rate then /10 after 35/60 and /100
+        after 50/60 of the epochs. ``"cosine"``: cosine decay to 1 % of the base
+        rate. A callable ``f(epoch, learning_rate, epochs) -> float`` is used as is.
+    flip_augment : float, default=0.5
+        Probability that a training window is reversed in time each epoch.
+    tta_flip : bool, default=True
+        Test-time augmentation: average the probabilities of each window and of its
+        time-reversed copy.
+    validation_fraction : float, default=0.2
+        Fraction of training windows held out (chosen at random with
+        ``random_state``) to compute ``val_loss`` and ``val_macro_f1`` after each
+        epoch. 0 disables validation; so does having too few windows to hold one out.
+    early_stopping : bool, default=False
+        Stop when ``val_macro_f1`` has not improved for ``patience`` epochs and
+        restore the best weights. Needs validation windows.
+    patience : int, default=10
+        Epochs without improvement tolerated by early stopping.
+    class_weight : dict, "balanced" or None, default=None
+        Per-class loss weights, applied to every sample of a window.
+    warm_start : bool, default=False
+        Continue training the fitted network on the new data instead of building a
+        new one (classes and number of features must match).
+    random_state : int, RandomState instance or None, default=None
+        Seeds window split, shuffling, augmentation and (when not None) Python's,
+        NumPy's and Keras' global generators, so CPU fits are reproducible.
+    run_eagerly : bool, default=False
+        Train without compiling the training step into a graph. Tracing the step
+        costs several seconds per fit, which dominates fits of only a few
+        optimizer steps on tiny data; graph steps are about twice as fast after that.
+    verbose : int, default=0
+        Keras' training output: 0 silent, 1 progress bar, 2 one line per epoch.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels seen in ``fit``; columns of ``predict_proba`` follow them.
+    n_features_in_ : int
+        Number of columns of ``X`` seen in ``fit``.
+    feature_names_in_ : ndarray of str
+        Column names, when ``X`` had string column names.
+    model_ : keras.Model
+        The trained network (pickled via Keras' ``.keras`` format).
+    window_size_ : int
+        Training window length actually used (rounded, capped by the data).
+    history_ : dict of list
+        Per-epoch ``loss``, ``learning_rate`` and, with validation, ``val_loss``
+        and ``val_macro_f1``.
+    n_epochs_ : int
+        Epochs run by the last ``fit`` (fewer than ``epochs`` after early stopping).
+
+    See Also
+    --------
+    skion.build_unet : The network alone, as a Keras model.
+    skion.windowing.make_windows : The windowing, as plain functions.
+
+    Notes
+    -----
+    Predictions depend on neighbouring rows, so the row order of ``X`` must be
+    time order; split with contiguous folds (``KFold(shuffle=False)``,
+    ``GroupKFold``, ``TimeSeriesSplit``). Windows never cross a boundary between
+    recordings marked by ``groups``: a recording is a maximal run of consecutive
+    rows with the same group label.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skion import SequenceUNetClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> y = np.repeat(rng.integers(0, 2, 40), 50)          # a slow two-state signal
+    >>> X = (y + 0.3 * rng.standard_normal(y.size))[:, None]
+    >>> clf = SequenceUNetClassifier(window_size=500, filters=8, depth=1, epochs=3,
+    ...                              random_state=0)
+    >>> clf.fit(X, y).predict(X).shape
+    (2000,)
+    >>> clf.predict_proba(X).shape
+    (2000, 2)
+    """
+
+    _parameter_constraints: dict = {
+        "window_size": [Interval(Integral, 1, None, closed="left")],
+        "predict_window_size": [Interval(Integral, 1, None, closed="left"), None],
+        "predict_margin": [Interval(Real, 0, 0.5, closed="left")],
+        "filters": [Interval(Integral, 1, None, closed="left")],
+        "kernel_size": [Interval(Integral, 1, None, closed="left")],
+        "depth": [Interval(Integral, 0, None, closed="left")],
+        "batchnorm_momentum": [Interval(Real, 0, 1, closed="both")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "lr_schedule": [StrOptions({"step", "cosine", "constant"}), callable],
+        "flip_augment": [Interval(Real, 0, 1, closed="both")],
+        "tta_flip": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "early_stopping": ["boolean"],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "run_eagerly": ["boolean"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        window_size=4000,
+        predict_window_size=None,
+        predict_margin=0.1,
+        filters=64,
+        kernel_size=7,
+        depth=2,
+        batchnorm_momentum=0.9,
+        dropout=0.0,
+        epochs=60,
+        batch_size=32,
+        learning_rate=5e-4,
+        lr_schedule="step",
+        flip_augment=0.5,
+        tta_flip=True,
+        validation_fraction=0.2,
+        early_stopping=False,
+        patience=10,
+        class_weight=None,
+        warm_start=False,
+        random_state=None,
+        run_eagerly=False,
+        verbose=0,
+    ):
+        self.window_size = window_size
+        self.predict_window_size = predict_window_size
+        self.predict_margin = predict_margin
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.depth = depth
+        self.batchnorm_momentum = batchnorm_momentum
+        self.dropout = dropout
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.lr_schedule = lr_schedule
+        self.flip_augment = flip_augment
+        self.tta_flip = tta_flip
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.run_eagerly = run_eagerly
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fitting
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, groups=None, sample_weight=None):
+        """Train the U-Net on the windows of every recording.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            One row per time sample, in time order.
+        y : array-like of shape (n_samples,)
+            Class of each sample (integers such as open-channel counts, or strings).
+        groups : array-like of shape (n_samples,), default=None
+            Recording of each row; windows never cross recordings. None: one recording.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample loss weights (multiplied with ``class_weight``).
+
+        Returns
+        -------
+        self : SequenceUNetClassifier
+            The fitted estimator.
+        """
+        X, y = validate_data(self, X, y, dtype=np.float32, reset=not self._continuing())
+        check_classification_targets(y)
+        classes, y_encoded = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(
+                f"SequenceUNetClassifier needs samples of at least 2 classes in y; "
+                f"got 1 class: {classes[0]!r}."
+            )
+        if self._continuing() and not np.array_equal(classes, self.classes_):
+            raise ValueError(
+                f"warm_start=True needs the classes of the first fit {self.classes_.tolist()}; "
+                f"got {classes.tolist()}."
+            )
+        weight = _check_sample_weight(sample_weight, X, dtype=np.float32)
+        if self.class_weight is not None:
+            weight = weight * compute_sample_weight(self.class_weight, y).astype(np.float32)
+
+        seed = _draw_seed(self.random_state)
+        if self.random_state is not None:
+            keras.utils.set_random_seed(seed)
+        rng = np.random.default_rng(seed)
+
+        plan = plan_windows(len(X), self._window(self.window_size, X, groups), groups=groups)
+        windows_x = gather_windows(X, plan)
+        windows_y = gather_windows(y_encoded.astype(np.int32), plan)
+        windows_w = gather_windows(weight, plan) * plan.valid_mask()
+        train, val = self._split_windows(plan.n_windows, rng)
+
+        if not self._continuing():
+            self.classes_ = classes
+            self.model_ = self._build_model(X.shape[1], len(classes))
+        self.window_size_ = plan.window
+
+        callbacks = [
+            keras.callbacks.LearningRateScheduler(
+                make_lr_schedule(self.lr_schedule, self.learning_rate, self.epochs)
+            )
+        ]
+        if len(val):
+            callbacks.append(
+                ValidationScores(
+                    windows_x[val], windows_y[val], windows_w[val], batch_size=self.batch_size
+                )
+            )
+        if self.early_stopping:
+            if not len(val):
+                raise ValueError(
+                    "early_stopping=True needs validation windows: set validation_fraction > 0 "
+                    f"and give at least 2 windows of {plan.window} samples "
+                    f"(got {plan.n_windows})."
+                )
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor="val_macro_f1",
+                    mode="max",
+                    patience=self.patience,
+                    restore_best_weights=True,
+                )
+            )
+        batches = WindowBatches(
+            windows_x[train],
+            windows_y[train],
+            windows_w[train],
+            batch_size=self.batch_size,
+            flip_prob=self.flip_augment,
+            rng=rng,
+        )
+        history = self.model_.fit(
+            batches, epochs=self.epochs, callbacks=callbacks, verbose=self.verbose
+        )
+        self.history_ = {key: [float(v) for v in values] for key, values in history.history.items()}
+        self.n_epochs_ = len(self.history_["loss"])
+        return self
+
+    def _continuing(self):
+        return self.warm_start and hasattr(self, "model_")
+
+    def _build_model(self, n_features, n_classes):
+        model = build_unet(
+            n_features,
+            n_classes,
+            filters=self.filters,
+            kernel_size=self.kernel_size,
+            depth=self.depth,
+            batchnorm_momentum=self.batchnorm_momentum,
+            dropout=self.dropout,
+        )
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=self.learning_rate),
+            loss=keras.losses.SparseCategoricalCrossentropy(),
+            run_eagerly=self.run_eagerly,
+            jit_compile=False,
+        )
+        return model
+
+    def _split_windows(self, n_windows, rng):
+        """Indices of training and validation windows (validation may be empty)."""
+        order = rng.permutation(n_windows)
+        n_val = round(self.validation_fraction * n_windows)
+        if n_val == 0 or n_val >= n_windows:
+            return np.arange(n_windows), np.array([], dtype=np.intp)
+        return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+    @staticmethod
+    def _window(requested, X, groups):
+        """Window length: a multiple of 125, no longer than the longest recording needs."""
+        multiple = min_window_multiple()
+        starts, ends = segment_bounds(len(X), groups)
+        longest = int((ends - starts).max())
+        return multiple * min(math.ceil(requested / multiple), math.ceil(longest / multiple))
+
+    # --------------------------------------------------------------- prediction
+    def predict_proba(self, X, groups=None):
+        """Per-sample class probabilities, stitched from overlapping windows.
+
+        Long inputs are processed in bounded chunks: memory beyond the returned
+        array does not grow with the number of samples.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            One row per time sample, in time order.
+        groups : array-like of shape (n_samples,), default=None
+            Recording of each row; windows never cross recordings.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes), dtype float32
+            Columns follow ``classes_``; rows sum to 1.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float32, reset=False)
+        window = self._window(self.predict_window_size or self.window_size, X, groups)
+        plan = plan_windows(len(X), window, margin=int(self.predict_margin * window), groups=groups)
+        proba = np.empty((len(X), len(self.classes_)), dtype=np.float32)
+        chunk = max(1, _PREDICT_CHUNK_ROWS // window)
+        for first in range(0, plan.n_windows, chunk):
+            index = slice(first, first + chunk)
+            stitch_windows(
+                self._forward(gather_windows(X, plan, index)), plan, out=proba, first_window=first
+            )
+        return proba
+
+    def _forward(self, windows):
+        """Network probabilities for a chunk of windows, with optional flip TTA."""
+        if not self.tta_flip:
+            return self.model_.predict_on_batch(windows)
+        n = len(windows)
+        both = self.model_.predict_on_batch(np.concatenate([windows, windows[:, ::-1]]))
+        return 0.5 * (both[:n] + both[n:, ::-1])
+
+    def predict(self, X, groups=None):
+        """Most probable class of every sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            One row per time sample, in time order.
+        groups : array-like of shape (n_samples,), default=None
+            Recording of each row; windows never cross recordings.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        proba = self.predict_proba(X, groups=groups)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    # ------------------------------------------------------------ housekeeping
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # a copy: never touch the live __dict__
+        if "model_" in state:
+            state["model_"] = model_to_bytes(state["model_"])
+        return state
+
+    def __setstate__(self, state):
+        if isinstance(state.get("model_"), bytes):
+            state = {**state, "model_": model_from_bytes(state["model_"])}
+        super().__setstate__(state)
+
+
+def _draw_seed(random_state) -> int:
+    """An int seed from ``random_state`` (fresh entropy when None)."""
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))

@@ -1,0 +1,157 @@
+"""The recipe's 1-D U-Net with squeeze-and-excitation residual blocks (Keras 3).
+
+Reads top to bottom like ``shared/design/seed-recipe.md``: ``cbr`` -> ``se_block`` ->
+``resblock`` -> encoder levels with average-pooled input injections -> upsampling
+decoder with skip connections -> per-sample softmax head. Only built-in Keras layers
+are used, so a saved ``.keras`` file loads anywhere Keras does, without skion.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+__all__ = ["build_unet", "min_window_multiple"]
+
+
+def cbr(x, filters, kernel_size, strides=1, dilation=1, *, momentum=0.99, name=None):
+    """Conv1D ("same" padding) -> BatchNormalization -> ReLU."""
+    x = layers.Conv1D(
+        filters,
+        kernel_size,
+        strides=strides,
+        dilation_rate=dilation,
+        padding="same",
+        kernel_initializer="he_uniform",
+        name=None if name is None else f"{name}_conv",
+    )(x)
+    x = layers.BatchNormalization(momentum=momentum, name=None if name is None else f"{name}_bn")(x)
+    return layers.Activation("relu", name=None if name is None else f"{name}_relu")(x)
+
+
+def se_block(x, filters):
+    """Squeeze-and-excitation: rescale each channel by a gate computed from its mean."""
+    gate = layers.GlobalAveragePooling1D(keepdims=True)(x)
+    gate = layers.Dense(max(filters // 8, 1), activation="relu")(gate)
+    gate = layers.Dense(filters, activation="sigmoid")(gate)
+    return layers.Multiply()([x, gate])
+
+
+def resblock(x, filters, kernel_size, dilation=1, *, momentum=0.99, dropout=0.0):
+    """Two ``cbr`` -> squeeze-and-excitation -> residual add."""
+    shortcut = x
+    x = cbr(x, filters, kernel_size, 1, dilation, momentum=momentum)
+    if dropout:
+        x = layers.SpatialDropout1D(dropout)(x)
+    x = cbr(x, filters, kernel_size, 1, dilation, momentum=momentum)
+    x = se_block(x, filters)
+    return layers.Add()([shortcut, x])
+
+
+def min_window_multiple(pool_size: int = 5, n_levels: int = 3) -> int:
+    """Window lengths fed to :func:`build_unet` must be a multiple of this number."""
+    return pool_size**n_levels
+
+
+def build_unet(
+    n_features: int,
+    n_classes: int,
+    *,
+    filters: int = 64,
+    kernel_size: int = 7,
+    depth: int = 2,
+    n_levels: int = 3,
+    pool_size: int = 5,
+    batchnorm_momentum: float = 0.99,
+    dropout: float = 0.0,
+    name: str = "skion_unet",
+) -> keras.Model:
+    """Build the recipe's 1-D U-Net for per-sample classification.
+
+    Parameters
+    ----------
+    n_features : int
+        Input channels per time sample (1 for a current trace).
+    n_classes : int
+        Output classes per time sample (11 for 0..10 open channels).
+    filters : int, default=64
+        Filters at full resolution; encoder level ``i`` uses ``filters * (i + 1)``.
+    kernel_size : int, default=7
+        Convolution kernel length at every level.
+    depth : int, default=2
+        Residual squeeze-and-excitation blocks per encoder level.
+    n_levels : int, default=3
+        Number of stride-``pool_size`` downsampling steps (the recipe has 3).
+    pool_size : int, default=5
+        Downsampling factor per level. Input length must be a multiple of
+        ``pool_size ** n_levels`` (125 by default); see :func:`min_window_multiple`.
+    batchnorm_momentum : float, default=0.99
+        Momentum of the BatchNormalization moving averages (Keras' default, as in
+        the recipe). Lower values (0.9) track the weights faster when an epoch has
+        few optimizer steps.
+    dropout : float, default=0.0
+        Spatial dropout rate between the two convolutions of each residual block.
+    name : str, default="skion_unet"
+        Model name.
+
+    Returns
+    -------
+    keras.Model
+        Functional model mapping ``(batch, length, n_features)`` to per-sample
+        class probabilities ``(batch, length, n_classes)``. Not compiled.
+
+    See Also
+    --------
+    SequenceUNetClassifier : scikit-learn estimator that trains this network.
+
+    Examples
+    --------
+    >>> from skion import build_unet
+    >>> model = build_unet(1, 11)
+    >>> round(model.count_params() / 1e6, 2)
+    5.08
+    >>> build_unet(1, 3, filters=8).output_shape
+    (None, None, 3)
+    """
+    for label, value in [
+        ("n_features", n_features),
+        ("n_classes", n_classes),
+        ("filters", filters),
+        ("kernel_size", kernel_size),
+        ("n_levels", n_levels),
+        ("pool_size", pool_size),
+    ]:
+        if int(value) != value or value < 1:
+            raise ValueError(f"{label} must be a positive integer, got {value!r}.")
+    if int(depth) != depth or depth < 0:
+        raise ValueError(f"depth must be a non-negative integer, got {depth!r}.")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}.")
+    bn = {"momentum": batchnorm_momentum}
+
+    inputs = keras.Input(shape=(None, n_features), name="signal")
+
+    # Encoder: level 0 at full resolution, then stride-`pool_size` levels; from level 2
+    # on, the raw input average-pooled to the level's resolution is concatenated in.
+    skips = []
+    x = inputs
+    for level in range(n_levels + 1):
+        level_filters = filters * (level + 1)
+        if level >= 2:
+            pooled = layers.AveragePooling1D(pool_size ** (level - 1))(inputs)
+            x = layers.Concatenate()([x, pooled])
+        x = cbr(x, level_filters, kernel_size, 1 if level == 0 else pool_size, **bn)
+        for _ in range(depth):
+            x = resblock(x, level_filters, kernel_size, dropout=dropout, **bn)
+        if level < n_levels:
+            skips.append(x)
+
+    # Decoder: upsample, concatenate the skip of the same resolution, one cbr.
+    for level in reversed(range(n_levels)):
+        x = layers.UpSampling1D(pool_size)(x)
+        x = layers.Concatenate()([x, skips[level]])
+        x = cbr(x, filters * (level + 1), kernel_size, **bn)
+
+    x = layers.Conv1D(n_classes, kernel_size, padding="same", name="head")(x)
+    outputs = layers.Activation("softmax", dtype="float32", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name=name)

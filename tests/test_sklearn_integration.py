@@ -1,0 +1,56 @@
+"""SequenceUNetClassifier inside scikit-learn's model-selection tools."""
+
+import numpy as np
+from sklearn.model_selection import (
+    GridSearchCV,
+    GroupKFold,
+    KFold,
+    cross_val_predict,
+    cross_val_score,
+)
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skion import SequenceUNetClassifier
+
+
+def _pipeline(tiny_params):
+    return Pipeline([("z", StandardScaler()), ("unet", SequenceUNetClassifier(**tiny_params))])
+
+
+def test_cross_val_score_in_a_pipeline(telegraph, tiny_params):
+    X, y = telegraph
+    scores = cross_val_score(_pipeline(tiny_params), X, y, cv=KFold(3), scoring="f1_macro")
+    assert scores.shape == (3,) and np.all(np.isfinite(scores))
+
+
+def test_grid_search_over_filters(telegraph, tiny_params):
+    X, y = telegraph
+    search = GridSearchCV(
+        _pipeline(tiny_params), {"unet__filters": [2, 4]}, cv=KFold(2), scoring="f1_macro"
+    ).fit(X, y)
+    assert search.best_params_["unet__filters"] in (2, 4)
+    assert search.predict(X).shape == y.shape
+
+
+def test_cross_val_predict_proba(telegraph, tiny_params):
+    X, y = telegraph
+    proba = cross_val_predict(_pipeline(tiny_params), X, y, cv=KFold(3), method="predict_proba")
+    assert proba.shape == (len(X), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_groups_through_pipeline_fit_params(telegraph, tiny_params):
+    X, y = telegraph
+    groups = np.repeat([0, 1, 2], 1000)
+    pipe = _pipeline(tiny_params).fit(X, y, unet__groups=groups)
+    assert pipe.predict(X).shape == y.shape
+    scores = cross_val_score(
+        SequenceUNetClassifier(**tiny_params),
+        X,
+        y,
+        groups=groups,
+        cv=GroupKFold(3),
+        params={"groups": groups},
+    )
+    assert np.all(np.isfinite(scores))

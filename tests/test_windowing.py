@@ -1,0 +1,116 @@
+"""Property tests of the pure-numpy windowing functions."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from skion.windowing import (
+    gather_windows,
+    make_windows,
+    plan_windows,
+    segment_bounds,
+    stitch_windows,
+)
+
+lengths = st.lists(st.integers(1, 60), min_size=1, max_size=6)
+
+
+@st.composite
+def layouts(draw):
+    """Recording lengths, a window and a valid margin."""
+    seg_lengths = draw(lengths)
+    window = draw(st.integers(1, 40))
+    margin = draw(st.integers(0, (window - 1) // 2))
+    groups = np.repeat(np.arange(len(seg_lengths)), seg_lengths)
+    return groups, window, margin
+
+
+@settings(max_examples=300, deadline=None)
+@given(layouts(), st.integers(1, 3))
+def test_round_trip_identity(layout, n_features):
+    """Stitching the cut windows gives back the input, for any length/window/overlap."""
+    groups, window, margin = layout
+    X = np.arange(len(groups) * n_features).reshape(len(groups), n_features)
+    windows, plan = make_windows(X, window, margin=margin, groups=groups)
+    assert windows.shape == (plan.n_windows, window, n_features)
+    np.testing.assert_array_equal(stitch_windows(windows, plan), X)
+
+
+@settings(max_examples=300, deadline=None)
+@given(layouts())
+def test_windows_never_cross_recordings(layout):
+    """Every row of a window, padding included, comes from the window's own recording."""
+    groups, window, margin = layout
+    windows, plan = make_windows(groups, window, margin=margin, groups=groups)
+    owner = groups[plan.seg_start]
+    np.testing.assert_array_equal(windows, np.broadcast_to(owner[:, None], windows.shape))
+
+
+@settings(max_examples=200, deadline=None)
+@given(layouts())
+def test_owned_rows_tile_the_signal_and_lie_inside_their_window(layout):
+    groups, window, margin = layout
+    plan = plan_windows(len(groups), window, margin=margin, groups=groups)
+    assert plan.own_start[0] == 0 and plan.own_end[-1] == len(groups)
+    np.testing.assert_array_equal(plan.own_start[1:], plan.own_end[:-1])
+    assert np.all(plan.own_start >= plan.start)
+    assert np.all(plan.own_end <= plan.start + window)
+    # Inner window edges are discarded: a row owned by a window that has a
+    # neighbour on that side is at least `margin` rows from the window edge.
+    has_prev = plan.start > plan.seg_start
+    assert np.all(plan.own_start[has_prev] - plan.start[has_prev] >= margin)
+
+
+@settings(max_examples=200, deadline=None)
+@given(layouts(), st.integers(1, 5))
+def test_chunked_stitching_equals_whole(layout, chunk):
+    """Stitching windows chunk by chunk into one output gives the same result."""
+    groups, window, margin = layout
+    X = np.arange(len(groups), dtype=float)
+    plan = plan_windows(len(X), window, margin=margin, groups=groups)
+    out = np.full(len(X), np.nan)
+    for first in range(0, plan.n_windows, chunk):
+        index = slice(first, first + chunk)
+        stitch_windows(gather_windows(X, plan, index), plan, out=out, first_window=first)
+    np.testing.assert_array_equal(out, X)
+
+
+def test_padding_is_reflection_and_masked():
+    windows, plan = make_windows(np.arange(5), 4)
+    np.testing.assert_array_equal(windows, [[0, 1, 2, 3], [4, 3, 2, 1]])
+    np.testing.assert_array_equal(plan.valid_mask(), [[1, 1, 1, 1], [1, 0, 0, 0]])
+
+
+def test_short_recording_gets_one_window():
+    windows, plan = make_windows(np.arange(3), 8)
+    assert plan.n_windows == 1
+    np.testing.assert_array_equal(windows, [[0, 1, 2, 1, 0, 1, 2, 1]])
+
+
+def test_segments_are_runs_of_equal_labels():
+    starts, ends = segment_bounds(6, np.array([2, 2, 1, 1, 2, 2]))
+    np.testing.assert_array_equal(starts, [0, 2, 4])
+    np.testing.assert_array_equal(ends, [2, 4, 6])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"window": 0}, "window must be a positive integer"),
+        ({"window": 4, "margin": 2}, "margin must satisfy"),
+        ({"window": 4, "margin": -1}, "margin must satisfy"),
+        ({"window": 4, "groups": [0, 1]}, r"groups must have shape \(5,\)"),
+    ],
+)
+def test_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        plan_windows(5, **kwargs)
+
+
+def test_stitch_rejects_mismatched_windows():
+    windows, plan = make_windows(np.arange(10), 4)
+    with pytest.raises(ValueError, match="windows must have length 4"):
+        stitch_windows(windows[:, :3], plan)
+    with pytest.raises(ValueError, match="outside the plan"):
+        stitch_windows(windows, plan, first_window=1)
