@@ -20,7 +20,7 @@ def _demo(args) -> int:
     from .datasets import make_telegraph
 
     n_samples = args.n_samples or (60_000 if args.quick else 400_000)
-    epochs = args.epochs or (4 if args.quick else 12)
+    epochs = args.epochs or (8 if args.quick else 10)
     X, y = make_telegraph(
         n_samples,
         n_channels=3,
@@ -40,11 +40,12 @@ def _demo(args) -> int:
         "SequenceUNetClassifier": make_pipeline(
             StandardScaler(),
             SequenceUNetClassifier(
-                window_size=2000,
+                window_size=1000,
                 filters=16,
                 depth=1,
+                batch_size=8,
                 epochs=epochs,
-                learning_rate=2e-3,
+                learning_rate=3e-3,
                 random_state=args.random_state,
                 verbose=args.verbose,
             ),
