@@ -18,6 +18,7 @@ import numpy as np
 
 from skion import SequenceUNetClassifier
 from skion.datasets import make_telegraph
+from skion.neural._estimator import _PREDICT_CHUNK_ROWS
 from skion.windowing import make_windows
 
 
@@ -52,9 +53,9 @@ def main():
         clf.predict_proba(X_pred[:1_000_000])  # trace full-chunk and last-chunk shapes
         wrapper = _timed(lambda: clf.predict_proba(X_pred))
         rows.append((f"predict_proba, window 10000, tta_flip={tta}", wrapper))
-    # Raw Keras: the same windows (margin 10 %), pre-cut, same chunk size, no TTA.
+    # Raw Keras: the same windows (margin 10 %), pre-cut, the estimator's chunk size, no TTA.
     windows, _ = make_windows(X_pred, 10_000, margin=1_000)
-    chunk = 52
+    chunk = _PREDICT_CHUNK_ROWS // 10_000
     raw = _timed(
         lambda: [
             clf.model_.predict_on_batch(windows[i : i + chunk])

@@ -79,7 +79,7 @@ def test_predictions_do_not_depend_on_chunking(telegraph, tiny_params, monkeypat
     X, y = telegraph
     clf = SequenceUNetClassifier(**tiny_params, predict_window_size=500).fit(X, y)
     whole = clf.predict_proba(X)
-    monkeypatch.setattr(_estimator, "_PREDICT_CHUNK_ROWS", 1000)  # two windows a chunk
+    monkeypatch.setattr(_estimator, "_PREDICT_CHUNK_ROWS", 2000)  # two windows a chunk
     np.testing.assert_allclose(clf.predict_proba(X), whole, rtol=1e-5, atol=1e-6)
 
 

@@ -54,3 +54,35 @@ def test_groups_through_pipeline_fit_params(telegraph, tiny_params):
         params={"groups": groups},
     )
     assert np.all(np.isfinite(scores))
+
+
+def test_groups_through_metadata_routing(telegraph, tiny_params):
+    """With routing on, groups reach both the splitter and the U-Net's fit."""
+    import sklearn
+
+    X, y = telegraph
+    groups = np.repeat([0, 1, 2], 1000)
+    with sklearn.config_context(enable_metadata_routing=True):
+        unet = SequenceUNetClassifier(**tiny_params).set_fit_request(groups=True)
+        pipe = Pipeline([("z", StandardScaler()), ("unet", unet)])
+        scores = cross_val_score(
+            pipe, X, y, cv=GroupKFold(3), scoring="f1_macro", params={"groups": groups}
+        )
+    assert scores.shape == (3,) and np.all(np.isfinite(scores))
+
+
+def test_parallel_cross_validation_returns_fitted_models(telegraph, tiny_params):
+    """joblib workers pickle fitted estimators back to the parent (the .keras round trip)."""
+    from sklearn.model_selection import cross_validate
+
+    X, y = telegraph
+    result = cross_validate(
+        SequenceUNetClassifier(**tiny_params),
+        X,
+        y,
+        cv=KFold(2),
+        n_jobs=2,
+        return_estimator=True,
+    )
+    for estimator in result["estimator"]:
+        assert estimator.predict(X[:500]).shape == (500,)
