@@ -11,7 +11,8 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from .neural import SequenceUNetClassifier, build_unet
+from .preprocessing import ZScoreWindower
 
 __version__ = "0.1.0"
 
-__all__ = ["SequenceUNetClassifier", "__version__", "build_unet"]
+__all__ = ["SequenceUNetClassifier", "ZScoreWindower", "__version__", "build_unet"]

@@ -86,3 +86,36 @@ def test_parallel_cross_validation_returns_fitted_models(telegraph, tiny_params)
     )
     for estimator in result["estimator"]:
         assert estimator.predict(X[:500]).shape == (500,)
+
+
+def test_zscore_and_unet_pipeline_with_routed_groups(telegraph, tiny_params):
+    """groups reach ZScoreWindower (fit and transform) and the U-Net end to end."""
+    import sklearn
+
+    from skion import ZScoreWindower
+
+    X, y = telegraph
+    groups = np.repeat([0, 1, 2], 1000)
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe = Pipeline(
+            [
+                (
+                    "z",
+                    ZScoreWindower(detrend="poly")
+                    .set_fit_request(groups=True)
+                    .set_transform_request(groups=True),
+                ),
+                (
+                    "unet",
+                    SequenceUNetClassifier(**tiny_params)
+                    .set_fit_request(groups=True)
+                    .set_predict_request(groups=True),
+                ),
+            ]
+        )
+        scores = cross_val_score(
+            pipe, X, y, cv=GroupKFold(3), scoring="f1_macro", params={"groups": groups}
+        )
+        assert np.all(np.isfinite(scores))
+        pipe.fit(X, y, groups=groups)
+        assert pipe.predict(X, groups=groups).shape == y.shape

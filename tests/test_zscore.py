@@ -1,0 +1,138 @@
+"""ZScoreWindower: statistics, cleaning, context features, groups and pipelines."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.pipeline import Pipeline
+
+from skion import ZScoreWindower
+
+rng = np.random.default_rng(0)
+
+
+def test_train_statistics_are_applied_to_new_data():
+    """The recipe: test data are scaled with the training mean and std."""
+    train = rng.normal(3.0, 2.0, (5000, 2))
+    zs = ZScoreWindower().fit(train)
+    np.testing.assert_allclose(zs.center_, train.mean(axis=0))
+    np.testing.assert_allclose(zs.scale_, train.std(axis=0))
+    test = rng.normal(5.0, 2.0, (100, 2))
+    np.testing.assert_allclose(zs.transform(test), (test - train.mean(0)) / train.std(0))
+
+
+def test_robust_statistics_ignore_outliers():
+    X = rng.normal(0.0, 1.0, (20000, 1))
+    X[:200] = 1e6
+    zs = ZScoreWindower(robust=True).fit(X)
+    assert abs(zs.center_[0]) < 0.05 and zs.scale_[0] == pytest.approx(1.0, rel=0.05)
+
+
+def test_recording_scope_scales_each_recording_by_itself():
+    X = np.concatenate([rng.normal(0, 1, 3000), rng.normal(10, 3, 3000)])[:, None]
+    groups = np.repeat([0, 1], 3000)
+    Z = ZScoreWindower(scope="recording").fit(X, groups=groups).transform(X, groups=groups)
+    for g in (0, 1):
+        assert Z[groups == g].mean() == pytest.approx(0.0, abs=1e-9)
+        assert Z[groups == g].std() == pytest.approx(1.0, rel=1e-9)
+
+
+def test_context_columns_stay_inside_recordings():
+    X = np.arange(10.0)[:, None]
+    groups = np.repeat([0, 1], 5)
+    zs = ZScoreWindower(context=2).fit(X)
+    Z = zs.transform(X, groups=groups) * zs.scale_[0] + zs.center_[0]  # back to raw units
+    names = list(zs.get_feature_names_out())
+    assert names == ["x0", "x0_lag1", "x0_lead1", "x0_lag2", "x0_lead2"]
+    np.testing.assert_allclose(Z[:, names.index("x0_lag2")], [0, 0, 0, 1, 2, 5, 5, 5, 6, 7])
+    np.testing.assert_allclose(Z[:, names.index("x0_lead1")], [1, 2, 3, 4, 4, 6, 7, 8, 9, 9])
+
+
+def test_rolling_statistics_match_brute_force_inside_each_recording():
+    X = rng.normal(size=(300, 2))
+    groups = np.repeat([0, 1, 2], [120, 100, 80])
+    zs = ZScoreWindower(rolling_windows=(5, 8)).fit(X)
+    out = pd.DataFrame(zs.set_output(transform="pandas").transform(X, groups=groups))
+    Z = (X - zs.center_) / zs.scale_
+    for width in (5, 8):
+        for g in range(3):
+            part = pd.DataFrame(Z[groups == g], columns=["x0", "x1"])
+            expected_mean = _edge_aware(part, width, "mean")
+            expected_std = _edge_aware(part, width, "std")
+            got = out[groups == g]
+            np.testing.assert_allclose(got[f"x0_mean{width}"], expected_mean["x0"], atol=1e-10)
+            np.testing.assert_allclose(got[f"x1_std{width}"], expected_std["x1"], atol=1e-8)
+
+
+def _edge_aware(part, width, stat):
+    """Statistic over rows [i - width//2, i - width//2 + width), cut at the part's edges."""
+    values = part.to_numpy()
+    rows = []
+    for i in range(len(values)):
+        window = values[max(i - width // 2, 0) : max(i - width // 2 + width, 0)]
+        rows.append(window.mean(0) if stat == "mean" else window.std(0))
+    return pd.DataFrame(rows, columns=part.columns)
+
+
+def test_detrend_removes_drift_but_keeps_the_level():
+    t = np.arange(40_000)
+    levels = np.repeat(rng.integers(0, 3, 400), 100).astype(float)
+    drift = 3.0 * np.sin(2 * np.pi * t / 40_000)
+    X = (levels + drift + 0.1 * rng.normal(size=t.size))[:, None]
+    for kind, kwargs in [("median", {"detrend_window": 4000}), ("poly", {"detrend_degree": 5})]:
+        zs = ZScoreWindower(detrend=kind, **kwargs).fit(X)
+        cleaned = zs.transform(X) * zs.scale_[0] + zs.center_[0]
+        residual = cleaned[:, 0] - levels
+        assert abs(residual.mean() - drift.mean()) < 0.05  # mean level kept
+        assert np.std(residual) < 0.35, kind  # sd of drift alone: 2.1
+
+
+def test_notch_removes_line_hum():
+    t = np.arange(50_000) / 10_000.0
+    levels = np.repeat(rng.integers(0, 3, 500), 100).astype(float)
+    hum = 0.5 * np.sin(2 * np.pi * 50 * t + 0.3)
+    X = (levels + hum)[:, None]
+    zs = ZScoreWindower(notch_freq=50).fit(X)
+    cleaned = zs.transform(X) * zs.scale_[0] + zs.center_[0]
+    bin_50 = np.argmin(np.abs(np.fft.rfftfreq(len(t), 1 / 10_000.0) - 50))
+    assert np.abs(np.fft.rfft(cleaned[:, 0]))[bin_50] < 0.05 * np.abs(np.fft.rfft(X[:, 0]))[bin_50]
+    # The notch also takes the steps' own 50 Hz content: the error drops 3-fold, not to 0.
+    assert np.std(cleaned[:, 0] - levels) < 0.3 * np.std(hum)
+
+
+def test_groups_reach_transform_through_fit_transform_in_a_pipeline():
+    X = np.arange(10.0)[:, None]
+    groups = np.repeat([0, 1], 5)
+    pipe = Pipeline([("z", ZScoreWindower(context=1))])
+    via_pipeline = pipe.fit_transform(X, z__groups=groups)
+    direct = ZScoreWindower(context=1).fit(X).transform(X, groups=groups)
+    np.testing.assert_allclose(via_pipeline, direct)
+
+
+def test_float32_is_preserved():
+    X = rng.normal(size=(100, 1)).astype(np.float32)
+    assert ZScoreWindower(context=1, rolling_windows=(4,)).fit_transform(X).dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"rolling_windows": (1,)}, "rolling_windows must be a sequence of integers >= 2"),
+        ({"rolling_windows": (2.5,)}, "rolling_windows must be a sequence of integers >= 2"),
+        ({"notch_freq": 6000}, "must be below the Nyquist frequency"),
+        ({"context": -1}, "'context' parameter of ZScoreWindower"),
+        ({"detrend": "spline"}, "'detrend' parameter of ZScoreWindower"),
+    ],
+)
+def test_bad_parameters(params, message):
+    with pytest.raises(ValueError, match=message):
+        ZScoreWindower(**params).fit(np.zeros((10, 1)))
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        ZScoreWindower().fit(np.array([[1.0], [np.nan]]))
+    zs = ZScoreWindower().fit(np.zeros((10, 2)))
+    with pytest.raises(ValueError, match="X has 1 features, but ZScoreWindower"):
+        zs.transform(np.zeros((10, 1)))
+    with pytest.raises(ValueError, match=r"groups must have shape \(10,\)"):
+        zs.transform(np.zeros((10, 2)), groups=[0, 1])
