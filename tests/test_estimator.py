@@ -157,8 +157,12 @@ def test_early_stopping_restores_best(telegraph, tiny_params):
         **{**tiny_params, "epochs": 6}, early_stopping=True, patience=1, validation_fraction=0.3
     ).fit(X, y)
     assert 2 <= clf.n_epochs_ <= 6
+    fitted = SequenceUNetClassifier(**tiny_params, early_stopping=True, warm_start=True)
+    fitted.fit(X, y)
+    model = fitted.model_
     with pytest.raises(ValueError, match="early_stopping=True needs validation windows"):
-        SequenceUNetClassifier(**tiny_params, early_stopping=True).fit(X[:200], y[:200])
+        fitted.set_params(warm_start=False).fit(X[:200], y[:200])
+    assert fitted.model_ is model  # a rejected fit leaves the fitted state alone
 
 
 def test_sample_and_class_weights_reach_the_loss(telegraph, tiny_params):

@@ -274,6 +274,12 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
         windows_y = gather_windows(y_encoded.astype(np.int32), plan)
         windows_w = gather_windows(weight, plan) * plan.valid_mask()
         train, val = self._split_windows(plan.n_windows, rng)
+        if self.early_stopping and not len(val):
+            raise ValueError(
+                "early_stopping=True needs validation windows, but validation_fraction="
+                f"{self.validation_fraction} of {plan.n_windows} window(s) of {plan.window} "
+                "samples holds out none (at least one window must remain for training)."
+            )
 
         if not self._continuing():
             self.classes_ = classes
@@ -292,12 +298,6 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
                 )
             )
         if self.early_stopping:
-            if not len(val):
-                raise ValueError(
-                    "early_stopping=True needs validation windows: set validation_fraction > 0 "
-                    f"and give at least 2 windows of {plan.window} samples "
-                    f"(got {plan.n_windows})."
-                )
             callbacks.append(
                 keras.callbacks.EarlyStopping(
                     monitor="val_macro_f1",
