@@ -1,7 +1,19 @@
 """Synthetic and real ion-channel recordings in skion's row-per-sample convention."""
 
 from ._abf import read_abf
+from ._ion_switching import KINETICS, REGIMES, RecordingModel, make_ion_switching
 from ._liverpool import load_liverpool_csv
+from ._oracle import aggregated_chain, oracle_proba
 from ._telegraph import make_telegraph
 
-__all__ = ["load_liverpool_csv", "make_telegraph", "read_abf"]
+__all__ = [
+    "KINETICS",
+    "REGIMES",
+    "RecordingModel",
+    "aggregated_chain",
+    "load_liverpool_csv",
+    "make_ion_switching",
+    "make_telegraph",
+    "oracle_proba",
+    "read_abf",
+]
