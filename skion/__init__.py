@@ -10,9 +10,16 @@ import os
 # unless they asked for it; must be set before TensorFlow is first imported.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from .hmm import HMMClassifier
 from .neural import SequenceUNetClassifier, build_unet
 from .preprocessing import ZScoreWindower
 
 __version__ = "0.1.0"
 
-__all__ = ["SequenceUNetClassifier", "ZScoreWindower", "__version__", "build_unet"]
+__all__ = [
+    "HMMClassifier",
+    "SequenceUNetClassifier",
+    "ZScoreWindower",
+    "__version__",
+    "build_unet",
+]
