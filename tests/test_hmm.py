@@ -1,5 +1,6 @@
 """HMMClassifier: closed-form fit, exact posteriors, decoding, groups and errors."""
 
+import importlib.util
 import itertools
 
 import numpy as np
@@ -8,6 +9,8 @@ from sklearn.metrics import f1_score
 
 from skion import HMMClassifier
 from skion.datasets import make_ion_switching, make_telegraph
+
+HAS_HMMLEARN = importlib.util.find_spec("hmmlearn") is not None
 
 
 def test_transitions_are_counted_inside_recordings_only():
@@ -45,18 +48,26 @@ def _brute_force_posterior(hmm, X):
     return posterior / posterior.sum(axis=1, keepdims=True)
 
 
-def test_posterior_matches_brute_force_on_a_tiny_chain():
+IMPLEMENTATIONS = [
+    "numpy",
+    pytest.param("hmmlearn", marks=pytest.mark.skipif(not HAS_HMMLEARN, reason="no hmmlearn")),
+]
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+def test_posterior_matches_brute_force_on_a_tiny_chain(implementation):
     X, y = make_telegraph(3000, n_channels=2, noise=0.6, random_state=3)
-    hmm = HMMClassifier().fit(X, y)
+    hmm = HMMClassifier(implementation=implementation).fit(X, y)
     short = X[100:106]
     proba = hmm.predict_proba(short)
     np.testing.assert_allclose(proba, _brute_force_posterior(hmm, short), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
 
 
-def test_viterbi_is_the_most_probable_path():
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+def test_viterbi_is_the_most_probable_path(implementation):
     X, y = make_telegraph(3000, n_channels=2, noise=0.6, random_state=4)
-    hmm = HMMClassifier(decoder="viterbi").fit(X, y)
+    hmm = HMMClassifier(decoder="viterbi", implementation=implementation).fit(X, y)
     short = X[200:207]
     log_e = hmm._log_emission(short)
 
@@ -84,10 +95,11 @@ def test_beats_pointwise_rounding_on_ion_switching_data():
     assert hmm_f1 > 0.8
 
 
-def test_recordings_are_decoded_independently():
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+def test_recordings_are_decoded_independently(implementation):
     X, y = make_telegraph(4000, n_channels=2, noise=0.5, random_state=5)
     groups = np.repeat([1, 0], 2000)
-    hmm = HMMClassifier().fit(X, y, groups=groups)
+    hmm = HMMClassifier(implementation=implementation).fit(X, y, groups=groups)
     together = hmm.predict_proba(X, groups=groups)
     alone = np.concatenate([hmm.predict_proba(X[:2000]), hmm.predict_proba(X[2000:])])
     np.testing.assert_allclose(together, alone)
@@ -132,3 +144,31 @@ def test_bad_parameters_and_unfitted():
         HMMClassifier(decoder="beam").fit(np.arange(4.0)[:, None], [0, 1, 0, 1])
     with pytest.raises(NotFittedError):
         HMMClassifier().predict(np.zeros((3, 1)))
+
+
+@pytest.mark.skipif(not HAS_HMMLEARN, reason="no hmmlearn")
+def test_hmmlearn_and_numpy_agree_on_long_multi_recording_input():
+    X, y, groups = make_ion_switching(60_000, random_state=1)
+    numpy_hmm = HMMClassifier(implementation="numpy").fit(X, y, groups=groups)
+    fast_hmm = HMMClassifier(implementation="hmmlearn").fit(X, y, groups=groups)
+    np.testing.assert_allclose(
+        fast_hmm.predict_proba(X, groups=groups),
+        numpy_hmm.predict_proba(X, groups=groups),
+        atol=1e-8,
+    )
+    numpy_hmm.set_params(decoder="viterbi")
+    fast_hmm.set_params(decoder="viterbi")
+    np.testing.assert_array_equal(
+        fast_hmm.predict(X, groups=groups), numpy_hmm.predict(X, groups=groups)
+    )
+
+
+def test_missing_hmmlearn_is_a_clear_error(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "hmmlearn", None)
+    monkeypatch.setitem(sys.modules, "hmmlearn.hmm", None)
+    X, y = make_telegraph(1000, random_state=0)
+    with pytest.raises(ImportError, match=r"pip install \"skion\[hmm\]\""):
+        HMMClassifier(implementation="hmmlearn").fit(X, y).predict(X)
+    assert HMMClassifier().fit(X, y).predict_proba(X).shape == (1000, 2)  # auto: numpy
