@@ -86,6 +86,26 @@ def test_detrend_removes_drift_but_keeps_the_level():
         assert np.std(residual) < 0.35, kind  # sd of drift alone: 2.1
 
 
+def test_detrend_anchored_at_start_removes_a_drift_that_starts_at_zero():
+    """A half-sine bump has a non-zero mean: only the start anchor recovers the levels."""
+    t = np.arange(60_000)
+    levels = np.repeat(rng.integers(0, 3, 600), 100).astype(float)
+    drift = 4.0 * np.sin(np.pi * t / t.size)  # mean 2.55: two levels up under "mean"
+    X = (levels + drift + 0.1 * rng.normal(size=t.size))[:, None]
+    # The median trend is flat over the first half block, so its anchor misses the drift
+    # accrued there (4 * sin(pi * 2000 / 60000) = 0.42 at most); a least-squares polynomial
+    # is least certain at its ends.
+    cases = [("median", {"detrend_window": 4000}, 0.42), ("poly", {"detrend_degree": 4}, 0.2)]
+    for kind, kwargs, tolerance in cases:
+        errors = {}
+        for anchor in ("mean", "start"):
+            zs = ZScoreWindower(detrend=kind, detrend_anchor=anchor, **kwargs).fit(X)
+            cleaned = zs.transform(X)[:, 0] * zs.scale_[0] + zs.center_[0]
+            errors[anchor] = abs(np.mean(cleaned - levels))
+        assert errors["start"] < tolerance, (kind, errors)
+        assert errors["mean"] > 2.0, (kind, errors)
+
+
 def test_notch_removes_line_hum():
     t = np.arange(50_000) / 10_000.0
     levels = np.repeat(rng.integers(0, 3, 500), 100).astype(float)

@@ -17,12 +17,15 @@ def remove_line_noise(part, freq, sampling_rate, *, quality=30.0):
     return filtfilt(b, a, part, axis=0, padlen=padlen)
 
 
-def remove_trend(part, kind, *, degree=1, window=50_000):
-    """Subtract the slow trend of one recording, keeping its mean level.
+def remove_trend(part, kind, *, degree=1, window=50_000, anchor="mean"):
+    """Subtract the slow trend of one recording.
 
     ``kind="poly"``: least-squares polynomial of ``degree`` in time.
     ``kind="median"``: medians of consecutive blocks of ``window`` rows, linearly
     interpolated between block centres (constant beyond the outer centres).
+    ``anchor="mean"`` keeps the recording's mean level (drift with zero mean);
+    ``anchor="start"`` keeps the level at its first row (drift that starts at zero,
+    such as a ramp or a half sine added to a clean recording).
     """
     n = len(part)
     t = np.arange(n, dtype=np.float64)
@@ -43,4 +46,5 @@ def remove_trend(part, kind, *, degree=1, window=50_000):
         )
     else:
         raise ValueError(f"Unknown detrend {kind!r}.")
-    return part - (trend - trend.mean(axis=0))
+    reference = trend.mean(axis=0) if anchor == "mean" else trend[0]
+    return part - (trend - reference)

@@ -27,8 +27,8 @@ class ZScoreWindower(TransformerMixin, BaseEstimator):
 
     1. power-line interference removal (``notch_freq``, zero-phase IIR notch);
     2. drift removal (``detrend``): the slow trend of each recording minus its mean
-       is subtracted, so the recording's average level (which tells how many
-       channels tend to be open) is kept;
+       (or its value at the recording's start, ``detrend_anchor="start"``) is
+       subtracted, so the level that tells how many channels are open is kept;
     3. scaling with statistics learned in ``fit`` (``scope="global"``) or of each
        recording itself (``scope="recording"``);
     4. context columns (``context``, ``rolling_windows``) so that pointwise models
@@ -62,6 +62,13 @@ class ZScoreWindower(TransformerMixin, BaseEstimator):
         Degree of the ``"poly"`` trend.
     detrend_window : int, default=50_000
         Block length in rows of the ``"median"`` trend.
+    detrend_anchor : {"mean", "start"}, default="mean"
+        Which level of the recording detrending keeps. ``"mean"``: its mean, right
+        for drift that averages to zero. ``"start"``: its level at the first row, right
+        for drift that starts at zero, such as a ramp or half sine added to a clean
+        recording (the competition's drift, and ``make_ion_switching``'s). A drift
+        with non-zero mean shifts every level under ``"mean"``: a half sine of
+        amplitude 4 pA moves a one-channel recording by two open-channel steps.
     notch_freq : float, default=None
         Remove interference at this frequency in Hz (50 or 60) and its effect with a
         zero-phase notch filter (``scipy.signal.iirnotch`` + ``filtfilt``).
@@ -119,6 +126,7 @@ class ZScoreWindower(TransformerMixin, BaseEstimator):
         "detrend": [StrOptions({"poly", "median"}), None],
         "detrend_degree": [Interval(Integral, 0, None, closed="left")],
         "detrend_window": [Interval(Integral, 2, None, closed="left")],
+        "detrend_anchor": [StrOptions({"mean", "start"})],
         "notch_freq": [Interval(Real, 0, None, closed="neither"), None],
         "notch_quality": [Interval(Real, 0, None, closed="neither")],
         "sampling_rate": [Interval(Real, 0, None, closed="neither")],
@@ -134,6 +142,7 @@ class ZScoreWindower(TransformerMixin, BaseEstimator):
         detrend=None,
         detrend_degree=1,
         detrend_window=50_000,
+        detrend_anchor="mean",
         notch_freq=None,
         notch_quality=30.0,
         sampling_rate=10_000.0,
@@ -145,6 +154,7 @@ class ZScoreWindower(TransformerMixin, BaseEstimator):
         self.detrend = detrend
         self.detrend_degree = detrend_degree
         self.detrend_window = detrend_window
+        self.detrend_anchor = detrend_anchor
         self.notch_freq = notch_freq
         self.notch_quality = notch_quality
         self.sampling_rate = sampling_rate
@@ -284,7 +294,11 @@ class ZScoreWindower(TransformerMixin, BaseEstimator):
                 )
             if self.detrend is not None:
                 part[:] = remove_trend(
-                    part, self.detrend, degree=self.detrend_degree, window=self.detrend_window
+                    part,
+                    self.detrend,
+                    degree=self.detrend_degree,
+                    window=self.detrend_window,
+                    anchor=self.detrend_anchor,
                 )
         return Z
 
