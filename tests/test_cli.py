@@ -1,29 +1,138 @@
-"""The ``skion`` command line."""
+"""The ``skion`` command: demo, fit / predict / evaluate round trips and error paths."""
 
+import json
 import subprocess
 import sys
 
+import joblib
+import numpy as np
+import pandas as pd
 import pytest
+from sklearn.metrics import f1_score
 
 from skion.cli import main
+from skion.cli._files import load_model, save_model
+from skion.datasets import make_ion_switching
+
+MODELS = [
+    "Bayes oracle (true model)",
+    "SequenceUNetClassifier",
+    "HMMClassifier",
+    "gradient boosting (context)",
+    "logistic regression (pointwise)",
+]
 
 
-def test_demo_runs_and_reports_both_models(capsys):
-    assert main(["demo", "--n-samples", "6000", "--epochs", "1"]) == 0
-    out = capsys.readouterr().out
-    assert "SequenceUNetClassifier" in out and "logistic regression" in out
-    assert "macro-F1" in out
+def test_demo_reports_every_model_and_writes_results(tmp_path, capsys):
+    out = tmp_path / "demo"
+    argv = ["demo", "--quick", "--n-samples", "20000", "--epochs", "1", "--out", str(out)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    for name in MODELS:
+        assert name in printed
+    assert "macro-F1" in printed and "total wall time" in printed
+    results = json.loads((out / "results.json").read_text())
+    assert [row["model"] for row in results["summary"]] == MODELS
+    assert results["config"]["unet"]["epochs"] == 1
+    folds = pd.read_csv(out / "results.csv")
+    assert len(folds) == 2 * len(MODELS) and set(folds["fold"]) == {1, 2}
+    assert folds["macro_f1"].between(0, 1).all()
+    oracle = results["summary"][0]
+    assert oracle["macro_f1_mean"] > 0.8  # the exact posterior, even on tiny recordings
+    for name in ["segment.png", "confusion.png", "per_class_f1.png", "history.png"]:
+        assert (out / name).read_bytes().startswith(b"\x89PNG"), name
+
+
+@pytest.fixture(scope="module")
+def recordings_csv(tmp_path_factory):
+    """A labelled Liverpool-style CSV of two 3-channel recordings of 6000 rows."""
+    X, y, _ = make_ion_switching(12_000, regime="3_channels", random_state=0)
+    path = tmp_path_factory.mktemp("data") / "train.csv"
+    frame = pd.DataFrame(
+        {"time": 0.0001 + np.arange(len(y)) / 1e4, "signal": X[:, 0], "open_channels": y}
+    )
+    frame.to_csv(path, index=False, float_format="%.4f")
+    return path, y
+
+
+def test_fit_predict_evaluate_round_trip(recordings_csv, tmp_path, capsys):
+    data, y = recordings_csv
+    model = tmp_path / "model.skion"
+    fit = ["fit", str(data), "--model", str(model), "--batch-size", "6000"]
+    assert main([*fit, "--epochs", "2", "--filters", "4", "--window-size", "500"]) == 0
+    assert "model written to" in capsys.readouterr().out
+
+    pred_csv = tmp_path / "pred.csv"
+    predict = ["predict", str(data), "--model", str(model), "--batch-size", "6000"]
+    assert main([*predict, "--out", str(pred_csv)]) == 0
+    pred = pd.read_csv(pred_csv)
+    assert list(pred.columns) == ["time", "open_channels"] and len(pred) == len(y)
+    np.testing.assert_allclose(pred["time"], 0.0001 + np.arange(len(y)) / 1e4, atol=1e-9)
+
+    assert main(["evaluate", str(data), "--model", str(model), "--batch-size", "6000"]) == 0
+    printed = capsys.readouterr().out
+    expected = f1_score(y, pred["open_channels"], average="macro")
+    assert f"macro-F1 {expected:.4f}" in printed
+
+    # The saved pipeline predicts exactly what the command wrote, in a fresh load.
+    again = tmp_path / "again.csv"
+    assert main([*predict, "--out", str(again)]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(again), pred)
+
+
+def test_model_file_round_trip_keeps_the_estimator(recordings_csv, tmp_path):
+    from sklearn.dummy import DummyClassifier
+
+    X = np.zeros((10, 1))
+    estimator = DummyClassifier().fit(X, np.arange(10) % 2)
+    save_model(estimator, tmp_path / "m.skion")
+    loaded = load_model(tmp_path / "m.skion")
+    np.testing.assert_array_equal(loaded.classes_, [0, 1])
 
 
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["demo", "--n-samples", "10"], "--n-samples must be at least 1000"),
-        (["demo", "--epochs", "0"], "--epochs must be at least 1"),
+        (["evaluate", "missing.csv", "--model", "m.skion"], "no such model file"),
+        (["fit", "missing.csv", "--model", "m.skion"], "no such file: missing.csv"),
+        (["fit", "{txt}", "--model", "m.skion"], "unknown data format .txt"),
+        (["fit", "{unlabelled}", "--model", "m.skion"], "has no labels"),
+        (["fit", "{bad_column}", "--model", "m.skion"], "signal"),
+        (["evaluate", "{unlabelled}", "--model", "{not_a_model}"], "not a skion model file"),
+        (["evaluate", "{unlabelled}", "--model", "{garbage}"], "not a skion model file"),
+    ],
+)
+def test_bad_files_exit_1_with_a_one_line_message(argv, message, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data.txt").write_text("time,signal\n0.0001,1.0\n")
+    (tmp_path / "unlabelled.csv").write_text("time,signal\n0.0001,1.0\n0.0002,1.1\n")
+    (tmp_path / "bad.csv").write_text("time,current\n0.0001,1.0\n")
+    joblib.dump({"format": "something else"}, tmp_path / "other.skion")
+    (tmp_path / "garbage.skion").write_bytes(b"not a pickle")
+    files = {
+        "txt": "data.txt",
+        "unlabelled": "unlabelled.csv",
+        "bad_column": "bad.csv",
+        "not_a_model": "other.skion",
+        "garbage": "garbage.skion",
+    }
+    assert main([arg.format(**files) for arg in argv]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"skion {argv[0]}: error:") and message in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["demo", "--n-samples", "10"], "must be at least 10000"),
+        (["demo", "--epochs", "0"], "must be at least 1"),
+        (["demo", "--epochs", "two"], "expected an integer"),
+        (["predict", "data.csv", "--model", "m.skion"], "--out"),
         (["frobnicate"], "invalid choice"),
     ],
 )
-def test_bad_arguments_exit_with_a_message(argv, message, capsys):
+def test_bad_arguments_exit_2_with_a_message(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 2

@@ -60,7 +60,9 @@ def test_plots_draw_and_save(tmp_path):
         "f1": plot_per_class_f1(
             {"a": per_class_report(y_true, y_pred), "b": per_class_report(y_true, y_true)}
         ),
-        "history": plot_history({"loss": [1.0, 0.6], "val_loss": [1, 0.7], "val_macro_f1": [0.3, 0.6]}),
+        "history": plot_history(
+            {"loss": [1.0, 0.6], "val_loss": [1, 0.7], "val_macro_f1": [0.3, 0.6]}
+        ),
     }
     segment = figures["segment"]
     assert len(segment.lines) == 1 and len(segment.lines[0].get_xdata()) == 200

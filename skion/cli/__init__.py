@@ -1,0 +1,139 @@
+"""The ``skion`` command line: ``demo``, ``fit``, ``predict`` and ``evaluate``.
+
+Run ``skion COMMAND --help`` for the options of each command. Model files and data
+formats are described in :mod:`skion.cli._files`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["build_parser", "main"]
+
+
+def _positive_int(minimum):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def _demo(args) -> int:
+    from ._demo import run_demo
+
+    n_samples = args.n_samples or (200_000 if args.quick else 1_000_000)
+    run_demo(
+        n_samples=n_samples,
+        quick=args.quick,
+        epochs=args.epochs,
+        out=args.out,
+        random_state=args.random_state,
+        verbose=args.verbose,
+    )
+    return 0
+
+
+def _fit(args) -> int:
+    from ._files import fit
+
+    params = {"epochs": args.epochs, "window_size": args.window_size, "filters": args.filters}
+    fit(
+        args.data,
+        args.model,
+        batch_size=args.batch_size,
+        random_state=args.random_state,
+        verbose=args.verbose,
+        **{name: value for name, value in params.items() if value is not None},
+    )
+    return 0
+
+
+def _predict(args) -> int:
+    from ._files import predict
+
+    predict(args.data, args.model, args.out, batch_size=args.batch_size)
+    return 0
+
+
+def _evaluate(args) -> int:
+    from ._files import evaluate
+
+    evaluate(args.data, args.model, batch_size=args.batch_size)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``skion`` command."""
+    from .. import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="skion", description="Deep segmentation of ion-channel recordings."
+    )
+    parser.add_argument("--version", action="version", version=f"skion {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser(
+        "demo",
+        help="cross-validate the U-Net against HMM and gradient-boosting baselines "
+        "on embedded synthetic recordings",
+    )
+    demo.add_argument("--quick", action="store_true", help="smaller data and network (~1 min)")
+    demo.add_argument(
+        "--n-samples",
+        type=_positive_int(10_000),
+        default=None,
+        help="samples in all 10 recordings (default 1,000,000; --quick 200,000)",
+    )
+    demo.add_argument("--epochs", type=_positive_int(1), default=None, help="U-Net epochs")
+    demo.add_argument(
+        "--out", default="skion-demo", help="folder for results and plots (default skion-demo)"
+    )
+    demo.set_defaults(handler=_demo)
+
+    fit = commands.add_parser("fit", help="fit the U-Net pipeline on a labelled file")
+    fit.add_argument("--epochs", type=_positive_int(1), default=None, help="training epochs")
+    fit.add_argument("--window-size", type=_positive_int(125), default=None, help="samples")
+    fit.add_argument("--filters", type=_positive_int(1), default=None, help="network width")
+    predict = commands.add_parser("predict", help="write per-sample predictions as CSV")
+    predict.add_argument("--out", required=True, help="CSV to write (time,open_channels)")
+    evaluate = commands.add_parser("evaluate", help="macro-F1 and per-class scores of a model")
+
+    for command, handler in [(fit, _fit), (predict, _predict), (evaluate, _evaluate)]:
+        command.add_argument("data", help="Liverpool-style .csv or an .abf file")
+        command.add_argument("--model", required=True, help="model file (written by fit)")
+        command.add_argument(
+            "--batch-size",
+            type=_positive_int(1),
+            default=500_000,
+            help="CSV rows per recording (default 500,000, as in the competition files)",
+        )
+        command.set_defaults(handler=handler)
+    for command in (demo, fit):
+        command.add_argument("--random-state", type=int, default=0, help="seed")
+        command.add_argument(
+            "--verbose", type=int, default=0, choices=(0, 1, 2), help="Keras training output"
+        )
+    return parser
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``skion`` console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    from ._files import CommandError
+
+    try:
+        return args.handler(args)
+    except (CommandError, ValueError, ImportError) as error:
+        print(f"skion {args.command}: error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

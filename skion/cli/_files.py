@@ -1,0 +1,133 @@
+"""``skion fit`` / ``predict`` / ``evaluate``: recordings on disk, models in files.
+
+DATA is a Liverpool-style CSV (``time,signal[,open_channels]``, one recording per
+``--batch-size`` rows) or an Axon Binary Format file (one recording per sweep; no
+labels, so ``predict`` only). A model file is a joblib pickle of a dict::
+
+    {"format": "skion-model", "format_version": 1, "skion_version": ...,
+     "classes": [...], "estimator": <fitted Pipeline>}
+
+whose Keras network is stored in Keras' own ``.keras`` format inside the pickle. Like
+every pickle, load only model files you trust.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import sklearn
+
+from .. import __version__
+from ..datasets import load_liverpool_csv, read_abf
+from ..metrics import f1_summary, per_class_report
+from ._models import unet_pipeline
+
+__all__ = ["evaluate", "fit", "load_model", "predict", "read_data", "save_model"]
+
+MODEL_FORMAT = "skion-model"
+MODEL_FORMAT_VERSION = 1
+
+
+_CSV_STEP = 1e-4  # s between rows of a Liverpool CSV (10 kHz)
+
+
+class CommandError(Exception):
+    """A user error the command reports in one line (exit status 1)."""
+
+
+def read_data(path, *, batch_size=500_000):
+    """``(X, y or None, groups, time)`` from a ``.csv`` or ``.abf`` file; ``time`` in s."""
+    path = Path(path)
+    if not path.is_file():
+        raise CommandError(f"no such file: {path}")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        X, y, groups = load_liverpool_csv(path, batch_size=batch_size)
+        # The reader checked that time advances by 1e-4 s per row; only its start is new.
+        first = float(pd.read_csv(path, usecols=["time"], nrows=1)["time"].iloc[0])
+        return X, y, groups, first + np.arange(len(X)) * _CSV_STEP
+    if suffix == ".abf":
+        X, sampling_rate, groups = read_abf(path)
+        return X, None, groups, np.arange(len(X)) / sampling_rate
+    raise CommandError(f"{path}: unknown data format {suffix or '(none)'}; use .csv or .abf")
+
+
+def save_model(estimator, path) -> None:
+    """Write a fitted pipeline as a skion model file."""
+    payload = {
+        "format": MODEL_FORMAT,
+        "format_version": MODEL_FORMAT_VERSION,
+        "skion_version": __version__,
+        "classes": estimator.classes_.tolist(),
+        "estimator": estimator,
+    }
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(payload, path)
+
+
+def load_model(path):
+    """The fitted pipeline stored in a skion model file."""
+    path = Path(path)
+    if not path.is_file():
+        raise CommandError(f"no such model file: {path}")
+    try:
+        payload = joblib.load(path)
+    except Exception as error:
+        raise CommandError(f"{path} is not a skion model file ({error})") from error
+    if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
+        raise CommandError(f"{path} is not a skion model file (written by `skion fit`)")
+    if payload["format_version"] > MODEL_FORMAT_VERSION:
+        raise CommandError(
+            f"{path} has model format {payload['format_version']}, newer than this skion "
+            f"{__version__} reads ({MODEL_FORMAT_VERSION}); upgrade skion"
+        )
+    return payload["estimator"]
+
+
+def fit(data, model_path, *, batch_size, random_state, verbose, echo=print, **unet_params):
+    """Fit the U-Net pipeline on a labelled file and save it."""
+    X, y, groups, _ = read_data(data, batch_size=batch_size)
+    if y is None:
+        raise CommandError(f"{data} has no labels (open_channels column): cannot fit on it")
+    echo(f"fitting on {len(X):,} samples in {len(np.unique(groups))} recording(s) ...")
+    tic = time.perf_counter()
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = unet_pipeline(random_state=random_state, verbose=verbose, **unet_params)
+        model.fit(X, y, groups=groups)
+    save_model(model, model_path)
+    echo(f"fitted in {time.perf_counter() - tic:.1f} s; model written to {model_path}")
+
+
+def _predict(model, X, groups):
+    with sklearn.config_context(enable_metadata_routing=True):
+        return model.predict(X, groups=groups)
+
+
+def predict(data, model_path, out, *, batch_size, echo=print):
+    """Predict every sample of a file; write ``time,open_channels`` CSV."""
+    model = load_model(model_path)
+    X, _, groups, time_s = read_data(data, batch_size=batch_size)
+    frame = pd.DataFrame({"time": time_s, "open_channels": _predict(model, X, groups)})
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out, index=False, float_format="%.4f")
+    echo(f"wrote {len(frame):,} predictions to {out}")
+
+
+def evaluate(data, model_path, *, batch_size, echo=print):
+    """Score a model on a labelled file: macro-F1 and the per-class table."""
+    model = load_model(model_path)
+    X, y, groups, _ = read_data(data, batch_size=batch_size)
+    if y is None:
+        raise CommandError(f"{data} has no labels (open_channels column): cannot evaluate")
+    y_pred = _predict(model, X, groups)
+    summary = f1_summary(y, y_pred)
+    echo(per_class_report(y, y_pred).round(4).to_string())
+    echo(
+        f"macro-F1 {summary['mean']:.4f} (per-class F1 min {summary['min']:.4f}, "
+        f"max {summary['max']:.4f}, std {summary['std']:.4f}) on {len(y):,} samples"
+    )
+    return summary

@@ -1,0 +1,71 @@
+"""The pipelines the command line fits: the U-Net and the classic baselines.
+
+Every pipeline starts with the same per-recording cleaning (50 Hz notch, cubic drift
+removal anchored at the recording's start, train-statistics z-score) and asks for
+``groups`` through scikit-learn's metadata routing, so that nothing crosses a
+recording boundary. Build and use them inside
+``sklearn.config_context(enable_metadata_routing=True)``.
+"""
+
+from __future__ import annotations
+
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from .. import HMMClassifier, SequenceUNetClassifier, ZScoreWindower
+
+__all__ = ["UNET_DEFAULTS", "UNET_QUICK", "baseline_pipelines", "unet_pipeline"]
+
+#: U-Net settings of ``skion demo`` and ``skion fit``: a small network trained with
+#: many short-window optimizer steps, which fits a 2-core CPU's budget.
+UNET_DEFAULTS = {
+    "window_size": 1000,
+    "filters": 16,
+    "depth": 1,
+    "batch_size": 8,
+    "epochs": 15,
+    "learning_rate": 3e-3,
+    "validation_fraction": 0.1,
+}
+#: ``--quick``: fewer filters and epochs, for a run of about a minute.
+UNET_QUICK = {**UNET_DEFAULTS, "filters": 8, "epochs": 4}
+
+
+def _cleaning(**context) -> ZScoreWindower:
+    """The shared cleaning step, requesting ``groups`` for fit and transform."""
+    return (
+        ZScoreWindower(
+            detrend="poly", detrend_degree=3, detrend_anchor="start", notch_freq=50.0, **context
+        )
+        .set_fit_request(groups=True)
+        .set_transform_request(groups=True)
+    )
+
+
+def unet_pipeline(*, random_state=None, verbose=0, **params) -> Pipeline:
+    """Cleaning followed by ``SequenceUNetClassifier(**UNET_DEFAULTS | params)``."""
+    unet = SequenceUNetClassifier(
+        **{**UNET_DEFAULTS, **params}, random_state=random_state, verbose=verbose
+    )
+    return Pipeline(
+        [
+            ("clean", _cleaning()),
+            ("unet", unet.set_fit_request(groups=True).set_predict_request(groups=True)),
+        ]
+    )
+
+
+def baseline_pipelines(*, random_state=None) -> dict[str, Pipeline]:
+    """The classic baselines by display name, cheapest last."""
+    hmm = HMMClassifier().set_fit_request(groups=True).set_predict_request(groups=True)
+    boosting = HistGradientBoostingClassifier(max_iter=100, random_state=random_state)
+    return {
+        "HMMClassifier": Pipeline([("clean", _cleaning()), ("hmm", hmm)]),
+        "gradient boosting (context)": Pipeline(
+            [("clean", _cleaning(context=3, rolling_windows=(5, 15))), ("hgb", boosting)]
+        ),
+        "logistic regression (pointwise)": Pipeline(
+            [("clean", _cleaning()), ("logreg", LogisticRegression(max_iter=1000))]
+        ),
+    }
