@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import sklearn
+from sklearn.base import clone
 from sklearn.metrics import f1_score
 
 from ..datasets import make_ion_switching, oracle_proba
@@ -69,15 +70,14 @@ def run_demo(
     ]
     histories = []
     with sklearn.config_context(enable_metadata_routing=True):
-        names = [UNET, *baseline_pipelines()]
-        for name in names:
+        models = {
+            UNET: unet_pipeline(random_state=random_state, verbose=verbose, **unet_params),
+            **baseline_pipelines(random_state=random_state),
+        }
+        for name, template in models.items():
             predictions[name] = np.empty_like(y)
             for k, (train, test) in enumerate(folds, 1):
-                model = (
-                    unet_pipeline(random_state=random_state, verbose=verbose, **unet_params)
-                    if name == UNET
-                    else baseline_pipelines(random_state=random_state)[name]
-                )
+                model = clone(template)  # clone keeps the metadata requests
                 echo(f"  fold {k}/{len(folds)} {name}: fitting on {train.sum():,} samples ...")
                 tic = time.perf_counter()
                 model.fit(X[train], y[train], groups=groups[train])
