@@ -31,6 +31,17 @@ def test_structure_follows_the_recipe():
     assert strides.count(5) == 3
 
 
+def test_normalization_none_drops_every_batchnorm_layer():
+    with_bn = build_unet(1, 11, filters=8, depth=1)
+    without = build_unet(1, 11, filters=8, depth=1, normalization="none")
+    kinds = [type(layer).__name__ for layer in without.layers]
+    assert "BatchNormalization" not in kinds
+    n_bn = [type(layer).__name__ for layer in with_bn.layers].count("BatchNormalization")
+    assert n_bn == 4 * (1 + 2 * 1) + 3  # per level: cbr + 2 per resblock; 3 decoder cbr
+    bn_params = sum(layer.count_params() for layer in with_bn.layers if "batch" in layer.name)
+    assert with_bn.count_params() - without.count_params() == bn_params
+
+
 def test_keras_file_round_trip(tmp_path):
     import keras
 
@@ -48,6 +59,7 @@ def test_keras_file_round_trip(tmp_path):
         ({"filters": 0}, "filters must be a positive integer"),
         ({"depth": -1}, "depth must be a non-negative integer"),
         ({"dropout": 1.0}, "dropout must be in"),
+        ({"normalization": "layer"}, "normalization must be 'batch' or 'none'"),
     ],
 )
 def test_bad_arguments(kwargs, message):

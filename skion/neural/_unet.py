@@ -14,8 +14,18 @@ from keras import layers
 __all__ = ["build_unet", "min_window_multiple"]
 
 
-def cbr(x, filters, kernel_size, strides=1, dilation=1, *, momentum=0.99, name=None):
-    """Conv1D ("same" padding) -> BatchNormalization -> ReLU."""
+def cbr(
+    x,
+    filters,
+    kernel_size,
+    strides=1,
+    dilation=1,
+    *,
+    momentum=0.99,
+    normalization="batch",
+    name=None,
+):
+    """Conv1D ("same" padding) -> BatchNormalization (unless ``normalization="none"``) -> ReLU."""
     x = layers.Conv1D(
         filters,
         kernel_size,
@@ -25,7 +35,10 @@ def cbr(x, filters, kernel_size, strides=1, dilation=1, *, momentum=0.99, name=N
         kernel_initializer="he_uniform",
         name=None if name is None else f"{name}_conv",
     )(x)
-    x = layers.BatchNormalization(momentum=momentum, name=None if name is None else f"{name}_bn")(x)
+    if normalization == "batch":
+        x = layers.BatchNormalization(
+            momentum=momentum, name=None if name is None else f"{name}_bn"
+        )(x)
     return layers.Activation("relu", name=None if name is None else f"{name}_relu")(x)
 
 
@@ -37,13 +50,15 @@ def se_block(x, filters):
     return layers.Multiply()([x, gate])
 
 
-def resblock(x, filters, kernel_size, dilation=1, *, momentum=0.99, dropout=0.0):
+def resblock(
+    x, filters, kernel_size, dilation=1, *, momentum=0.99, normalization="batch", dropout=0.0
+):
     """Two ``cbr`` -> squeeze-and-excitation -> residual add."""
     shortcut = x
-    x = cbr(x, filters, kernel_size, 1, dilation, momentum=momentum)
+    x = cbr(x, filters, kernel_size, 1, dilation, momentum=momentum, normalization=normalization)
     if dropout:
         x = layers.SpatialDropout1D(dropout)(x)
-    x = cbr(x, filters, kernel_size, 1, dilation, momentum=momentum)
+    x = cbr(x, filters, kernel_size, 1, dilation, momentum=momentum, normalization=normalization)
     x = se_block(x, filters)
     return layers.Add()([shortcut, x])
 
@@ -63,6 +78,7 @@ def build_unet(
     n_levels: int = 3,
     pool_size: int = 5,
     batchnorm_momentum: float = 0.99,
+    normalization: str = "batch",
     dropout: float = 0.0,
     name: str = "skion_unet",
 ) -> keras.Model:
@@ -89,6 +105,11 @@ def build_unet(
         Momentum of the BatchNormalization moving averages (Keras' default, as in
         the recipe). Lower values (0.9) track the weights faster when an epoch has
         few optimizer steps.
+    normalization : {"batch", "none"}, default="batch"
+        ``"batch"``: BatchNormalization after every convolution (the recipe).
+        ``"none"``: no normalization layer. Batch statistics mix windows of different
+        recordings, whose absolute current levels are what the network must read; on
+        small CPU budgets training without them is steadier (see ``docs/decisions.md``).
     dropout : float, default=0.0
         Spatial dropout rate between the two convolutions of each residual block.
     name : str, default="skion_unet"
@@ -125,9 +146,11 @@ def build_unet(
             raise ValueError(f"{label} must be a positive integer, got {value!r}.")
     if int(depth) != depth or depth < 0:
         raise ValueError(f"depth must be a non-negative integer, got {depth!r}.")
+    if normalization not in ("batch", "none"):
+        raise ValueError(f"normalization must be 'batch' or 'none', got {normalization!r}.")
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}.")
-    bn = {"momentum": batchnorm_momentum}
+    bn = {"momentum": batchnorm_momentum, "normalization": normalization}
 
     inputs = keras.Input(shape=(None, n_features), name="signal")
 
