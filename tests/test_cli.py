@@ -43,6 +43,24 @@ def test_demo_reports_every_model_and_writes_results(tmp_path, capsys):
         assert (out / name).read_bytes().startswith(b"\x89PNG"), name
 
 
+def test_demo_folds_hold_one_recording_of_every_regime():
+    from skion.cli._demo import _folds
+
+    _, _, groups, recordings = make_ion_switching(10_000, random_state=0, return_model=True)
+    folds = list(_folds(recordings, len(groups)))
+    assert len(folds) == 2
+    tested = []
+    for train, test in folds:
+        np.testing.assert_array_equal(train, ~test)
+        test_ids = np.unique(groups[test])
+        assert not np.isin(test_ids, groups[train]).any()  # whole recordings only
+        regimes = sorted(recordings[i].regime for i in test_ids)
+        assert regimes == sorted({r.regime for r in recordings})  # one of every regime
+        tested += test_ids.tolist()
+    assert sorted(tested) == list(range(10))
+    np.testing.assert_array_equal(np.unique(groups[folds[0][1]]), [0, 2, 3, 4, 5])
+
+
 @pytest.fixture(scope="module")
 def recordings_csv(tmp_path_factory):
     """A labelled Liverpool-style CSV of two 3-channel recordings of 6000 rows."""
