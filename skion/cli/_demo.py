@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ from ..datasets import make_ion_switching, oracle_proba
 from ..metrics import f1_summary, per_class_report
 from ._models import UNET_DEFAULTS, UNET_QUICK, baseline_pipelines, unet_pipeline
 
-__all__ = ["run_demo"]
+__all__ = ["DemoResult", "run_demo", "write_outputs"]
 
 ORACLE = "Bayes oracle (true model)"
 UNET = "SequenceUNetClassifier"
@@ -57,11 +58,8 @@ def run_demo(
     random_state: int = 0,
     verbose: int = 0,
     echo=print,
-) -> pd.DataFrame:
-    """Run the demo, print its table and write results (and plots) to ``out``.
-
-    Returns the summary table (one row per model).
-    """
+) -> DemoResult:
+    """Run the demo, print its table and write results (and plots) to ``out``."""
     started = time.perf_counter()
     X, y, groups, recordings = make_ion_switching(
         n_samples, random_state=random_state, return_model=True
@@ -107,46 +105,56 @@ def run_demo(
                         "predict_s": done - fitted,
                     }
                 )
-    folds_table = pd.DataFrame(rows)
-    summary = _summarise(folds_table, y, predictions)
-    echo(_format_table(summary))
+    result = DemoResult(
+        X=X,
+        y=y,
+        recordings=recordings,
+        predictions=predictions,
+        histories=histories,
+        folds=pd.DataFrame(rows),
+        config={"n_samples": n_samples, "random_state": random_state, "unet": unet_params},
+    )
+    echo(_format_table(result.summary))
     echo(f"total wall time {time.perf_counter() - started:.0f} s")
     if out is not None:
-        written = _write_outputs(
-            Path(out),
-            folds_table,
-            summary,
-            y,
-            predictions,
-            histories,
-            X,
-            groups,
-            recordings,
-            config={"n_samples": n_samples, "random_state": random_state, "unet": unet_params},
-        )
-        echo(f"wrote {', '.join(sorted(written))} to {out}")
-    return summary
+        written = write_outputs(result, Path(out))
+        echo(f"wrote {', '.join(written)} to {out}")
+    return result
 
 
 def _f1(y, y_pred, rows) -> float:
     return float(f1_score(y[rows], y_pred[rows], average="macro"))
 
 
-def _summarise(folds_table, y, predictions) -> pd.DataFrame:
-    """One row per model: macro-F1 mean and std over folds, pooled per-class F1 spread,
-    total fit and predict seconds."""
-    grouped = folds_table.groupby("model", sort=False)
-    summary = pd.DataFrame(
-        {
-            "macro_f1_mean": grouped["macro_f1"].mean(),
-            "macro_f1_std": grouped["macro_f1"].std(ddof=0),
-            "min_class_f1": [f1_summary(y, predictions[name])["min"] for name in grouped.groups],
-            "fit_s": grouped["fit_s"].sum(min_count=1),
-            "predict_s": grouped["predict_s"].sum(min_count=1),
-        }
-    )
-    summary.index.name = "model"
-    return summary
+@dataclass
+class DemoResult:
+    """Everything the demo measured: data, out-of-fold predictions, per-fold scores."""
+
+    X: np.ndarray
+    y: np.ndarray
+    recordings: tuple
+    predictions: dict[str, np.ndarray]  # model name -> out-of-fold labels
+    histories: list[dict]  # the U-Net's history_ of every fold
+    folds: pd.DataFrame  # model, fold, macro_f1, fit_s, predict_s
+    config: dict
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per model: macro-F1 mean and std over folds, the worst class's F1 on
+        the pooled out-of-fold predictions, total fit and predict seconds."""
+        grouped = self.folds.groupby("model", sort=False)
+        names = list(grouped.groups)
+        summary = pd.DataFrame(
+            {
+                "macro_f1_mean": grouped["macro_f1"].mean(),
+                "macro_f1_std": grouped["macro_f1"].std(ddof=0),
+                "min_class_f1": [f1_summary(self.y, self.predictions[n])["min"] for n in names],
+                "fit_s": grouped["fit_s"].sum(min_count=1),
+                "predict_s": grouped["predict_s"].sum(min_count=1),
+            }
+        )
+        summary.index.name = "model"
+        return summary
 
 
 def _format_table(summary: pd.DataFrame) -> str:
@@ -163,44 +171,44 @@ def _format_table(summary: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _write_outputs(
-    out, folds_table, summary, y, predictions, histories, X, groups, recordings, config
-):
+def write_outputs(result: DemoResult, out: Path) -> list[str]:
     """results.json, results.csv and (with matplotlib) the figures; returns file names."""
     out.mkdir(parents=True, exist_ok=True)
+    labels = np.unique(result.y)
     reports = {
-        name: per_class_report(y, pred, labels=np.unique(y)) for name, pred in predictions.items()
+        name: per_class_report(result.y, pred, labels=labels)
+        for name, pred in result.predictions.items()
     }
-    folds_table.to_csv(out / "results.csv", index=False)
-    results = {
-        "config": config,
-        "summary": summary.reset_index().to_dict(orient="records"),
-        "folds": folds_table.to_dict(orient="records"),
+    result.folds.to_csv(out / "results.csv", index=False)
+    payload = {
+        "config": result.config,
+        "summary": result.summary.reset_index().to_dict(orient="records"),
+        "folds": result.folds.to_dict(orient="records"),
         "per_class_f1": {name: report["f1"].round(4).to_dict() for name, report in reports.items()},
-        "unet_history": histories,
+        "unet_history": result.histories,
     }
-    (out / "results.json").write_text(json.dumps(results, indent=2, default=_json_default))
+    (out / "results.json").write_text(json.dumps(payload, indent=2, default=_json_default))
     written = ["results.csv", "results.json"]
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         return [*written, "(no plots: pip install 'skion[plot]')"]
-    written += _plot(out, y, predictions, reports, histories, X, groups, recordings)
-    return written
+    return written + _plot(result, reports, out)
 
 
-def _plot(out, y, predictions, reports, histories, X, groups, recordings):
+def _plot(result: DemoResult, reports, out: Path) -> list[str]:
     from ..metrics import plot_confusion, plot_history, plot_per_class_f1, plot_segment
 
-    # Zoom on 3000 samples in the middle of the recording with the most channels.
+    # Zoom on 3000 samples (300 ms) in the middle of the recording with the most channels.
+    recordings = result.recordings
     busiest = max(range(len(recordings)), key=lambda i: recordings[i].n_channels)
-    rows = np.flatnonzero(groups == np.unique(groups)[busiest])
-    start = int(rows[len(rows) // 2])
+    start = (recordings[busiest].start + recordings[busiest].stop) // 2
+    y, unet = result.y, result.predictions[UNET]
     figures = {
-        "segment.png": plot_segment(X, y, predictions[UNET], start=start, stop=start + 3000),
-        "confusion.png": plot_confusion(y, predictions[UNET]),
+        "segment.png": plot_segment(result.X, y, unet, start=start, stop=start + 3000),
+        "confusion.png": plot_confusion(y, unet),
         "per_class_f1.png": plot_per_class_f1(reports),
-        "history.png": plot_history(histories[0]),
+        "history.png": plot_history(result.histories[0]),
     }
     figures["segment.png"].set_title(
         f"{UNET} on recording {busiest} ({recordings[busiest].regime}), held out"
