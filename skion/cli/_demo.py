@@ -199,13 +199,13 @@ def write_outputs(result: DemoResult, out: Path) -> list[str]:
 def _plot(result: DemoResult, reports, out: Path) -> list[str]:
     from ..metrics import plot_confusion, plot_history, plot_per_class_f1, plot_segment
 
-    # Zoom on 3000 samples (300 ms) in the middle of the recording with the most channels.
+    # Zoom on 1000 samples (100 ms) in the middle of the recording with the most channels.
     recordings = result.recordings
     busiest = max(range(len(recordings)), key=lambda i: recordings[i].n_channels)
     start = (recordings[busiest].start + recordings[busiest].stop) // 2
     y, unet = result.y, result.predictions[UNET]
     figures = {
-        "segment.png": plot_segment(result.X, y, unet, start=start, stop=start + 3000),
+        "segment.png": plot_segment(result.X, y, unet, start=start, stop=start + 1000),
         "confusion.png": plot_confusion(y, unet),
         "per_class_f1.png": plot_per_class_f1(reports),
         "history.png": plot_history(result.histories[0]),

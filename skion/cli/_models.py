@@ -70,6 +70,6 @@ def baseline_pipelines(*, random_state=None) -> dict[str, Pipeline]:
             [("clean", _cleaning(context=3, rolling_windows=(5, 15))), ("hgb", boosting)]
         ),
         "logistic regression (pointwise)": Pipeline(
-            [("clean", _cleaning()), ("logreg", LogisticRegression(max_iter=1000))]
+            [("clean", _cleaning()), ("logreg", LogisticRegression(solver="newton-cholesky"))]
         ),
     }

@@ -172,7 +172,9 @@ def plot_per_class_f1(reports: Mapping[str, pd.DataFrame] | pd.DataFrame, *, ax=
     ax.set_xlabel("class (open channels)")
     ax.set_ylabel("F1")
     ax.set_ylim(0, 1.05)
-    ax.legend(loc="lower left", fontsize="small")
+    ax.legend(
+        loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=min(len(reports), 3), fontsize="small"
+    )
     return ax
 
 
