@@ -176,6 +176,25 @@ def test_sample_and_class_weights_reach_the_loss(telegraph, tiny_params):
     assert weighted.history_["loss"][0] == pytest.approx(zeroed.history_["loss"][0], rel=1e-5)
 
 
+def test_balanced_sqrt_weights_are_the_root_of_balanced(telegraph, tiny_params):
+    """With one epoch from the same seed, the first-batch loss is a weighted mean: the
+    two weightings give different losses, and "balanced_sqrt" equals its explicit dict."""
+    from sklearn.utils.class_weight import compute_class_weight
+
+    X, y = telegraph
+    y = np.where((y == 1) & (np.arange(len(y)) % 4 > 0), 0, y)  # make class 1 rare
+    balanced = compute_class_weight("balanced", classes=np.array([0, 1]), y=y)
+    as_dict = dict(enumerate(np.sqrt(balanced)))
+    losses = {
+        name: SequenceUNetClassifier(**tiny_params, class_weight=weight)
+        .fit(X, y)
+        .history_["loss"][0]
+        for name, weight in [("sqrt", "balanced_sqrt"), ("dict", as_dict), ("full", "balanced")]
+    }
+    assert losses["sqrt"] == pytest.approx(losses["dict"], rel=1e-5)
+    assert losses["sqrt"] != pytest.approx(losses["full"], rel=1e-3)
+
+
 def test_silent_at_verbose_zero(telegraph, tiny_params, capfd):
     X, y = telegraph
     SequenceUNetClassifier(**{**tiny_params, "validation_fraction": 0.2}).fit(X, y).predict(X)
