@@ -18,15 +18,15 @@ from .. import HMMClassifier, SequenceUNetClassifier, ZScoreWindower
 __all__ = ["UNET_DEFAULTS", "UNET_QUICK", "baseline_pipelines", "unet_pipeline"]
 
 #: U-Net settings of ``skion demo`` and ``skion fit``: a small network without batch
-#: normalization, trained with many short-window optimizer steps and balanced class
-#: weights (macro-F1 counts the rare 9 and 10 open channels as much as the rest); it fits
-#: a 2-core CPU's budget. See docs/decisions.md for the measurements behind each value.
+#: normalization, trained with many short-window optimizer steps and square-root balanced
+#: class weights (macro-F1 counts the rare 9 and 10 open channels as much as the rest);
+#: it fits a 2-core CPU's budget. docs/decisions.md has the measurements behind each value.
 UNET_DEFAULTS = {
     "window_size": 1000,
     "filters": 16,
     "depth": 1,
     "normalization": "none",
-    "class_weight": "balanced",
+    "class_weight": "balanced_sqrt",
     "batch_size": 8,
     "epochs": 30,
     "learning_rate": 5e-3,

@@ -1,19 +1,27 @@
-"""Training batches over pre-cut windows: per-epoch shuffling and flip augmentation."""
+"""Training batches over pre-cut windows: per-epoch shuffling and flip augmentation.
+
+The whole plan (window order and flips of every epoch) is drawn from a numpy generator
+up front, so a seeded generator makes the batch sequence reproducible; gathering and
+flipping run inside a ``tf.data`` pipeline that prefetches the next batches while the
+network trains on the current one (Keras' TensorFlow backend).
+"""
 
 from __future__ import annotations
 
 import math
 
-import keras
+import numpy as np
+import tensorflow as tf
+
+__all__ = ["window_batches"]
 
 
-class WindowBatches(keras.utils.PyDataset):
-    """Serve ``(x, y, sample_weight)`` batches of windows to ``keras.Model.fit``.
+def window_batches(x, y, weight, *, batch_size, flip_prob, epochs, rng):
+    """Batches of ``(x, y, weight)`` windows for ``epochs`` epochs, and steps per epoch.
 
-    Every epoch the window order is reshuffled and each window is reversed in time
-    with probability ``flip_prob`` (signal, labels and weights together: the
-    recipe's augmentation). All randomness comes from ``rng``, so a seeded
-    generator makes the batch sequence reproducible.
+    Every epoch visits each window once in a new random order; each visit reverses
+    the window in time with probability ``flip_prob`` (signal, labels and weights
+    together: the recipe's augmentation). An epoch's last batch may be smaller.
 
     Parameters
     ----------
@@ -24,34 +32,36 @@ class WindowBatches(keras.utils.PyDataset):
         Per-sample loss weights; zero on padding.
     batch_size : int
     flip_prob : float
+    epochs : int
     rng : numpy.random.Generator
+
+    Returns
+    -------
+    dataset : tf.data.Dataset
+        ``epochs * steps_per_epoch`` batches; pass it to ``Model.fit`` together with
+        ``steps_per_epoch`` so that Keras keeps one iterator across epochs.
+    steps_per_epoch : int
     """
+    n = len(x)
+    orders = np.stack([rng.permutation(n) for _ in range(epochs)])
+    flips = rng.random((epochs, n)) < flip_prob
+    x, y, weight = tf.constant(x), tf.constant(y), tf.constant(weight)
 
-    def __init__(self, x, y, weight, *, batch_size, flip_prob, rng):
-        super().__init__()
-        self.x, self.y, self.weight = x, y, weight
-        self.batch_size = batch_size
-        self.flip_prob = flip_prob
-        self.rng = rng
-        self._shuffle()
+    def epoch(order, flip):
+        return tf.data.Dataset.from_tensor_slices((order, flip)).batch(batch_size)
 
-    def _shuffle(self):
-        n = len(self.x)
-        self.order = self.rng.permutation(n)
-        self.flip = self.rng.random(n) < self.flip_prob
+    def load(index, flip):
+        def gather(values):
+            values = tf.gather(values, index)
+            mask = tf.reshape(flip, [-1] + [1] * (values.shape.rank - 1))
+            return tf.where(mask, tf.reverse(values, axis=[1]), values)
 
-    def __len__(self):
-        return math.ceil(len(self.x) / self.batch_size)
+        return gather(x), gather(y), gather(weight)
 
-    def __getitem__(self, index):
-        take = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        x, y, w = self.x[take], self.y[take], self.weight[take]
-        flip = self.flip[take]
-        if flip.any():
-            x[flip] = x[flip, ::-1]
-            y[flip] = y[flip, ::-1]
-            w[flip] = w[flip, ::-1]
-        return x, y, w
-
-    def on_epoch_end(self):
-        self._shuffle()
+    dataset = (
+        tf.data.Dataset.from_tensor_slices((orders, flips))
+        .flat_map(epoch)
+        .map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    return dataset, math.ceil(n / batch_size)

@@ -20,7 +20,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ..windowing import gather_windows, plan_windows, segment_bounds, stitch_windows
-from ._batches import WindowBatches
+from ._batches import window_batches
 from ._callbacks import ValidationScores, make_lr_schedule
 from ._serialization import model_from_bytes, model_to_bytes
 from ._unet import build_unet, min_window_multiple
@@ -320,16 +320,22 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
                     restore_best_weights=True,
                 )
             )
-        batches = WindowBatches(
+        batches, steps_per_epoch = window_batches(
             windows_x[train],
             windows_y[train],
             windows_w[train],
             batch_size=self.batch_size,
             flip_prob=self.flip_augment,
+            epochs=self.epochs,
             rng=rng,
         )
         history = self.model_.fit(
-            batches, epochs=self.epochs, callbacks=callbacks, verbose=self.verbose
+            batches,
+            epochs=self.epochs,
+            steps_per_epoch=steps_per_epoch,
+            shuffle=False,  # window_batches shuffles, reproducibly
+            callbacks=callbacks,
+            verbose=self.verbose,
         )
         self.history_ = {key: [float(v) for v in values] for key, values in history.history.items()}
         self.n_epochs_ = len(self.history_["loss"])
