@@ -28,7 +28,7 @@ UNET_DEFAULTS = {
     "normalization": "none",
     "class_weight": "balanced_sqrt",
     "batch_size": 8,
-    "epochs": 30,
+    "epochs": 60,
     "learning_rate": 5e-3,
     "validation_fraction": 0.1,
 }
