@@ -84,7 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="cross-validate the U-Net against HMM and gradient-boosting baselines "
         "on embedded synthetic recordings",
     )
-    demo.add_argument("--quick", action="store_true", help="smaller data and network (~1 min)")
+    demo.add_argument(
+        "--quick", action="store_true", help="200,000 samples: a 1.5-minute smoke run"
+    )
     demo.add_argument(
         "--n-samples",
         type=_positive_int(10_000),
