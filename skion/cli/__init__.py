@@ -11,6 +11,9 @@ import sys
 
 __all__ = ["build_parser", "main"]
 
+# Handlers are named ``_<command>_command``: a bare ``_demo`` would be replaced by the
+# submodule ``skion.cli._demo`` as soon as that is imported.
+
 
 def _positive_int(minimum):
     def parse(text):
@@ -25,7 +28,7 @@ def _positive_int(minimum):
     return parse
 
 
-def _demo(args) -> int:
+def _demo_command(args) -> int:
     from ._demo import run_demo
 
     n_samples = args.n_samples or (200_000 if args.quick else 1_000_000)
@@ -40,7 +43,7 @@ def _demo(args) -> int:
     return 0
 
 
-def _fit(args) -> int:
+def _fit_command(args) -> int:
     from ._files import fit
 
     params = {"epochs": args.epochs, "window_size": args.window_size, "filters": args.filters}
@@ -55,14 +58,14 @@ def _fit(args) -> int:
     return 0
 
 
-def _predict(args) -> int:
+def _predict_command(args) -> int:
     from ._files import predict
 
     predict(args.data, args.model, args.out, batch_size=args.batch_size)
     return 0
 
 
-def _evaluate(args) -> int:
+def _evaluate_command(args) -> int:
     from ._files import evaluate
 
     evaluate(args.data, args.model, batch_size=args.batch_size)
@@ -97,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--out", default="skion-demo", help="folder for results and plots (default skion-demo)"
     )
-    demo.set_defaults(handler=_demo)
+    demo.set_defaults(handler=_demo_command)
 
     fit = commands.add_parser("fit", help="fit the U-Net pipeline on a labelled file")
     fit.add_argument("--epochs", type=_positive_int(1), default=None, help="training epochs")
@@ -107,7 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--out", required=True, help="CSV to write (time,open_channels)")
     evaluate = commands.add_parser("evaluate", help="macro-F1 and per-class scores of a model")
 
-    for command, handler in [(fit, _fit), (predict, _predict), (evaluate, _evaluate)]:
+    for command, handler in [
+        (fit, _fit_command),
+        (predict, _predict_command),
+        (evaluate, _evaluate_command),
+    ]:
         command.add_argument("data", help="Liverpool-style .csv or an .abf file")
         command.add_argument("--model", required=True, help="model file (written by fit)")
         command.add_argument(
