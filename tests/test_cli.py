@@ -98,6 +98,25 @@ def test_fit_predict_evaluate_round_trip(recordings_csv, tmp_path, capsys):
     pd.testing.assert_frame_equal(pd.read_csv(again), pred)
 
 
+def test_predict_an_abf_file_one_recording_per_sweep(recordings_csv, tmp_path, capsys):
+    with np.printoptions():  # pyabf's import changes numpy's print options
+        pyabf = pytest.importorskip("pyabf")
+    data, _ = recordings_csv
+    model = tmp_path / "model.skion"
+    fit = ["fit", str(data), "--model", str(model), "--batch-size", "6000", "--epochs", "1"]
+    assert main([*fit, "--filters", "4", "--window-size", "500"]) == 0
+    sweeps = np.random.default_rng(0).normal(0.0, 1.0, size=(2, 1000))
+    abf = tmp_path / "cell.abf"
+    pyabf.abfWriter.writeABF1(sweeps, str(abf), 20_000, "pA")
+    out = tmp_path / "cell.csv"
+    assert main(["predict", str(abf), "--model", str(model), "--out", str(out)]) == 0
+    pred = pd.read_csv(out)
+    assert len(pred) == 2000 and pred["open_channels"].isin([0, 1, 2, 3]).all()
+    np.testing.assert_allclose(pred["time"], np.arange(2000) / 20_000)  # 20 kHz stamps
+    assert main(["evaluate", str(abf), "--model", str(model)]) == 1
+    assert "has no labels" in capsys.readouterr().err
+
+
 def test_model_file_round_trip_keeps_the_estimator(recordings_csv, tmp_path):
     from sklearn.dummy import DummyClassifier
 

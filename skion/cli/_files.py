@@ -13,6 +13,7 @@ every pickle, load only model files you trust.
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -49,11 +50,17 @@ def read_data(path, *, batch_size=500_000):
         X, y, groups = load_liverpool_csv(path, batch_size=batch_size)
         # The reader checked that time advances by 1e-4 s per row; only its start is new.
         first = float(pd.read_csv(path, usecols=["time"], nrows=1)["time"].iloc[0])
-        return X, y, groups, first + np.arange(len(X)) * _CSV_STEP
+        return X, y, groups, _timestamps(len(X), 1 / _CSV_STEP, first)
     if suffix == ".abf":
         X, sampling_rate, groups = read_abf(path)
-        return X, None, groups, np.arange(len(X)) / sampling_rate
+        return X, None, groups, _timestamps(len(X), sampling_rate)
     raise CommandError(f"{path}: unknown data format {suffix or '(none)'}; use .csv or .abf")
+
+
+def _timestamps(n, sampling_rate, first=0.0):
+    """Sample times in s, rounded to the decimals the sampling rate needs (4 at 10 kHz)."""
+    decimals = max(0, math.ceil(math.log10(sampling_rate)))
+    return np.round(first + np.arange(n) / sampling_rate, decimals)
 
 
 def save_model(estimator, path) -> None:
@@ -113,7 +120,7 @@ def predict(data, model_path, out, *, batch_size, echo=print):
     X, _, groups, time_s = read_data(data, batch_size=batch_size)
     frame = pd.DataFrame({"time": time_s, "open_channels": _predict(model, X, groups)})
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out, index=False, float_format="%.4f")
+    frame.to_csv(out, index=False)
     echo(f"wrote {len(frame):,} predictions to {out}")
 
 
