@@ -74,8 +74,13 @@ def run_demo(
     folds = list(_folds(recordings, len(y)))
     predictions = {ORACLE: np.argmax(oracle_proba(X, recordings), axis=1)}
     rows = [
-        {"model": ORACLE, "fold": k, "macro_f1": _f1(y, predictions[ORACLE], test)}
-        | {"fit_s": 0.0, "predict_s": np.nan}
+        {
+            "model": ORACLE,
+            "fold": k,
+            "macro_f1": _f1(y, predictions[ORACLE], test),
+            "fit_s": 0.0,
+            "predict_s": np.nan,
+        }
         for k, (_, test) in enumerate(folds, 1)
     ]
     histories = []

@@ -150,7 +150,7 @@ def build_unet(
         raise ValueError(f"normalization must be 'batch' or 'none', got {normalization!r}.")
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}.")
-    bn = {"momentum": batchnorm_momentum, "normalization": normalization}
+    norm = {"momentum": batchnorm_momentum, "normalization": normalization}
 
     inputs = keras.Input(shape=(None, n_features), name="signal")
 
@@ -163,9 +163,9 @@ def build_unet(
         if level >= 2:
             pooled = layers.AveragePooling1D(pool_size ** (level - 1))(inputs)
             x = layers.Concatenate()([x, pooled])
-        x = cbr(x, level_filters, kernel_size, 1 if level == 0 else pool_size, **bn)
+        x = cbr(x, level_filters, kernel_size, 1 if level == 0 else pool_size, **norm)
         for _ in range(depth):
-            x = resblock(x, level_filters, kernel_size, dropout=dropout, **bn)
+            x = resblock(x, level_filters, kernel_size, dropout=dropout, **norm)
         if level < n_levels:
             skips.append(x)
 
@@ -173,7 +173,7 @@ def build_unet(
     for level in reversed(range(n_levels)):
         x = layers.UpSampling1D(pool_size)(x)
         x = layers.Concatenate()([x, skips[level]])
-        x = cbr(x, filters * (level + 1), kernel_size, **bn)
+        x = cbr(x, filters * (level + 1), kernel_size, **norm)
 
     x = layers.Conv1D(n_classes, kernel_size, padding="same", name="head")(x)
     outputs = layers.Activation("softmax", dtype="float32", name="probabilities")(x)
