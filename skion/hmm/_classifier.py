@@ -62,9 +62,9 @@ class HMMClassifier(ClassifierMixin, BaseEstimator):
         ``transmat_[i, j] = P(class j at t + 1 | class i at t)``.
     startprob_ : ndarray of shape (n_classes,)
         Initial state distribution (class frequencies).
-    means_ : ndarray of shape (n_classes, n_features_in_)
+    means_ : ndarray of shape (n_classes, n_features)
         Emission mean of every class and column.
-    vars_ : ndarray of shape (n_classes, n_features_in_)
+    vars_ : ndarray of shape (n_classes, n_features)
         Emission variance (identical rows when ``covariance="shared"``).
     n_features_in_ : int
         Number of columns seen in ``fit``.

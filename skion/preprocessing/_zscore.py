@@ -79,9 +79,9 @@ class ZScoreWindower(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    center_ : ndarray of shape (n_features_in_,)
+    center_ : ndarray of shape (n_features,)
         Mean (or median) of each column after cleaning, learned in ``fit``.
-    scale_ : ndarray of shape (n_features_in_,)
+    scale_ : ndarray of shape (n_features,)
         Standard deviation (or scaled IQR) of each column; 1 where it was 0.
     n_features_in_ : int
         Number of input columns.
