@@ -1,0 +1,170 @@
+"""Scaling: fit and predict time of every model versus the number of samples.
+
+For each size a fresh ``make_ion_switching`` draw (all regimes) is cleaned once by the
+``skion demo`` cleaning step (timed as "ZScoreWindower"), then each model is timed on the
+cleaned signal:
+
+- U-Net at the demo's CPU config: a fit of 1 epoch (build, trace, windowing, one epoch) and
+  the extra time of a fit of 2 epochs (the per-epoch cost, which is what scales with data),
+  then ``predict`` after a warm-up call on a short slice;
+- HMMClassifier fit and predict;
+- ZScoreWindower(context=3, rolling_windows=(5, 15)) fit + transform (the boosting
+  features) and gradient boosting on them, 10 iterations without early stopping (so the
+  work per iteration, not the stopping point, sets the time).
+
+Prints a markdown table with the log-log slope of time vs samples fitted over the sizes
+from 1e6 up (1.0 = linear), and saves a plot.
+
+    python benchmarks/scaling.py [--max-samples 10000000] [--plot docs/_static/scaling.png]
+        [--out docs/_static/scaling.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import sklearn
+
+from skion.cli._models import UNET_DEFAULTS, baseline_pipelines, unet_pipeline
+from skion.datasets import make_ion_switching
+
+SIZES = (100_000, 300_000, 1_000_000, 3_000_000, 10_000_000)
+
+
+def _timed(function):
+    start = time.perf_counter()
+    result = function()
+    return result, time.perf_counter() - start
+
+
+def _measure(n: int) -> dict:
+    """Seconds of every timed step on ``n`` samples."""
+    X, y, groups = make_ion_switching(n, random_state=0)
+    baselines = baseline_pipelines(random_state=0)
+    times = {}
+
+    clean = baselines["HMMClassifier"]["clean"]
+    Z, times["ZScoreWindower (cleaning) fit+transform"] = _timed(
+        lambda: clean.fit(X, groups=groups).transform(X, groups=groups)
+    )
+
+    unet = unet_pipeline(random_state=0, **UNET_DEFAULTS)["unet"]
+    _, one = _timed(lambda: unet.set_params(epochs=1).fit(Z, y, groups=groups))
+    _, two = _timed(lambda: unet.set_params(epochs=2).fit(Z, y, groups=groups))
+    times["U-Net fit, 1 epoch (build, trace, windows)"] = one
+    times["U-Net fit, per further epoch"] = two - one
+    unet.predict(Z[:50_000])  # warm-up: trace the prediction function
+    _, times["U-Net predict (tta_flip)"] = _timed(lambda: unet.predict(Z, groups=groups))
+
+    hmm = baselines["HMMClassifier"]["hmm"]
+    _, times["HMMClassifier fit"] = _timed(lambda: hmm.fit(Z, y, groups=groups))
+    hmm.predict(Z[:1000])  # warm-up: import hmmlearn
+    _, times["HMMClassifier predict"] = _timed(lambda: hmm.predict(Z, groups=groups))
+
+    boosting = baselines["gradient boosting (context)"]
+    features = boosting["clean"]
+    F, times["ZScoreWindower (context) fit+transform"] = _timed(
+        lambda: features.fit(X, groups=groups).transform(X, groups=groups)
+    )
+    hgb = boosting["hgb"].set_params(max_iter=10, early_stopping=False)
+    _, times["gradient boosting fit (10 iterations)"] = _timed(lambda: hgb.fit(F, y))
+    _, times["gradient boosting predict"] = _timed(lambda: hgb.predict(F))
+    return times
+
+
+def _slope(sizes, seconds) -> float:
+    """Least-squares slope of log(seconds) on log(sizes)."""
+    return float(np.polyfit(np.log(sizes), np.log(seconds), 1)[0])
+
+
+def _table(results: dict) -> str:
+    sizes = sorted(results)
+    steps = list(results[sizes[0]])
+    big = [n for n in sizes if n >= 1_000_000]
+    head = ["step", *(f"{n:,}" for n in sizes), "slope ≥1e6", "slope all", "µs/sample (largest)"]
+    lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
+    for step in steps:
+        seconds = [results[n][step] for n in sizes]
+        slope_big = f"{_slope(big, [results[n][step] for n in big]):.2f}" if len(big) > 1 else "—"
+        cells = [
+            step,
+            *(f"{s:.2f}" for s in seconds),
+            slope_big,
+            f"{_slope(sizes, seconds):.2f}" if len(sizes) > 1 else "—",
+            f"{1e6 * seconds[-1] / sizes[-1]:.2f}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _plot(results: dict, path: Path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = np.array(sorted(results))
+    steps = list(results[sizes[0]])
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
+    for ax, kind in zip(axes, ("fit", "predict"), strict=True):
+        chosen = [s for s in steps if (kind == "predict") == ("predict" in s or "transform" in s)]
+        for step in chosen:
+            ax.loglog(sizes, [results[n][step] for n in sizes], "o-", label=step)
+        reference = sizes / sizes[-1] * max(results[sizes[-1]][s] for s in chosen)
+        ax.loglog(sizes, reference, "k--", lw=1, label="linear (slope 1)")
+        ax.set_xlabel("samples")
+        ax.set_title(
+            "fit / training epoch" if kind == "fit" else "predict / transform", fontsize=10
+        )
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+    axes[0].set_ylabel("seconds")
+    fig.suptitle(f"skion scaling, {os.cpu_count()} CPU cores", fontsize=11)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-samples", type=int, default=SIZES[-1])
+    parser.add_argument("--sizes", type=int, nargs="+", help="explicit sizes (overrides)")
+    parser.add_argument("--plot", type=Path, help="save the PNG plot here")
+    parser.add_argument("--out", type=Path, help="also write the table (markdown) here")
+    parser.add_argument("--json", type=Path, help="also write the raw seconds (JSON) here")
+    args = parser.parse_args(argv)
+    sizes = args.sizes or [n for n in SIZES if n <= args.max_samples]
+
+    started = time.perf_counter()
+    results = {}
+    for n in sizes:
+        with sklearn.config_context(enable_metadata_routing=True):
+            results[n] = _measure(n)
+        steps = ", ".join(f"{k} {v:.1f}s" for k, v in results[n].items())
+        print(f"{n:,}: {steps}", file=sys.stderr, flush=True)
+    header = (
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"seconds; total {time.perf_counter() - started:.0f} s\n"
+    )
+    table = _table(results)
+    print(header)
+    print(table)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(f"{header}\n{table}\n")
+    if args.json:
+        args.json.write_text(json.dumps({str(n): r for n, r in results.items()}, indent=1))
+    if args.plot:
+        _plot(results, args.plot)
+        print(f"\nplot: {args.plot}")
+
+
+if __name__ == "__main__":
+    main()
