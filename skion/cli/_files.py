@@ -2,13 +2,8 @@
 
 DATA is a Liverpool-style CSV (``time,signal[,open_channels]``, one recording per
 ``--batch-size`` rows) or an Axon Binary Format file (one recording per sweep; no
-labels, so ``predict`` only). A model file is a joblib pickle of a dict::
-
-    {"format": "skion-model", "format_version": 1, "skion_version": ...,
-     "classes": [...], "estimator": <fitted Pipeline>}
-
-whose Keras network is stored in Keras' own ``.keras`` format inside the pickle. Like
-every pickle, load only model files you trust.
+labels, so ``predict`` only). A model file is the format of :mod:`skion._persistence`
+holding the fitted Pipeline.
 """
 
 from __future__ import annotations
@@ -17,20 +12,16 @@ import math
 import time
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pandas as pd
 import sklearn
 
-from .. import __version__
+from .._persistence import ModelFileError, dump_estimator, load_estimator
 from ..datasets import load_liverpool_csv, read_abf
 from ..metrics import f1_summary, per_class_report
 from ._models import unet_pipeline
 
 __all__ = ["evaluate", "fit", "load_model", "predict", "read_data", "save_model"]
-
-MODEL_FORMAT = "skion-model"
-MODEL_FORMAT_VERSION = 1
 
 
 _CSV_STEP = 1e-4  # s between rows of a Liverpool CSV (10 kHz)
@@ -65,34 +56,15 @@ def _timestamps(n, sampling_rate, first=0.0):
 
 def save_model(estimator, path) -> None:
     """Write a fitted pipeline as a skion model file."""
-    payload = {
-        "format": MODEL_FORMAT,
-        "format_version": MODEL_FORMAT_VERSION,
-        "skion_version": __version__,
-        "classes": estimator.classes_.tolist(),
-        "estimator": estimator,
-    }
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(payload, path)
+    dump_estimator(estimator, path)
 
 
 def load_model(path):
     """The fitted pipeline stored in a skion model file."""
-    path = Path(path)
-    if not path.is_file():
-        raise CommandError(f"no such model file: {path}")
     try:
-        payload = joblib.load(path)
-    except Exception as error:
-        raise CommandError(f"{path} is not a skion model file ({error})") from error
-    if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
-        raise CommandError(f"{path} is not a skion model file (written by `skion fit`)")
-    if payload["format_version"] > MODEL_FORMAT_VERSION:
-        raise CommandError(
-            f"{path} has model format {payload['format_version']}, newer than this skion "
-            f"{__version__} reads ({MODEL_FORMAT_VERSION}); upgrade skion"
-        )
-    return payload["estimator"]
+        return load_estimator(path)
+    except ModelFileError as error:
+        raise CommandError(str(error)) from error
 
 
 def fit(data, model_path, *, batch_size, random_state, verbose, echo=print, **unet_params):

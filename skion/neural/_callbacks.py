@@ -8,7 +8,7 @@ import keras
 import numpy as np
 from sklearn.metrics import f1_score
 
-__all__ = ["ValidationScores", "make_lr_schedule"]
+__all__ = ["BatchLoss", "ValidationScores", "make_lr_schedule"]
 
 
 def make_lr_schedule(kind, learning_rate: float, epochs: int):
@@ -66,3 +66,36 @@ class ValidationScores(keras.callbacks.Callback):
         if logs is not None:
             logs["val_loss"] = float(loss)
             logs["val_macro_f1"] = float(f1)
+
+
+class BatchLoss(keras.callbacks.Callback):
+    """Record the training loss of every batch (the multi-label recipe's loss tracker).
+
+    Keras reports, after each batch, the mean loss of the epoch so far, weighted by
+    batch size. With the batch sizes known, each batch's own loss is recovered from two
+    consecutive running means: ``(N_b * mean_b - N_{b-1} * mean_{b-1}) / n_b``.
+
+    Parameters
+    ----------
+    n_windows : int
+        Training windows per epoch; batches hold ``batch_size`` windows except the
+        epoch's last, which holds the remainder.
+    batch_size : int
+        Windows per batch.
+    """
+
+    def __init__(self, n_windows, batch_size):
+        super().__init__()
+        self.n_windows, self.batch_size = n_windows, batch_size
+        self.losses = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._seen, self._total = 0, 0.0
+
+    def on_train_batch_end(self, batch, logs=None):
+        if not logs or "loss" not in logs:
+            return
+        size = min(self.batch_size, self.n_windows - batch * self.batch_size)
+        running = float(logs["loss"]) * (self._seen + size)
+        self.losses.append((running - self._total) / size)
+        self._seen, self._total = self._seen + size, running

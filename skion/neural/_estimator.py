@@ -7,23 +7,28 @@ module only joins them and keeps scikit-learn's contract.
 
 from __future__ import annotations
 
+import copy
 import math
+import os
 from numbers import Integral, Real
 
 import keras
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from .._persistence import dump_estimator, load_estimator
 from ..windowing import gather_windows, plan_windows, segment_bounds, stitch_windows
 from ._batches import window_batches
-from ._callbacks import ValidationScores, make_lr_schedule
+from ._callbacks import BatchLoss, ValidationScores, make_lr_schedule
+from ._precision import policy_scope, use_mixed_precision
 from ._serialization import model_from_bytes, model_to_bytes
-from ._unet import build_unet, min_window_multiple
+from ._transfer import resolve_init_model, transfer_weights
+from ._unet import build_unet, encoder_layers, min_window_multiple
 
 __all__ = ["SequenceUNetClassifier"]
 
@@ -102,18 +107,46 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
         square root, which still lifts rare classes (9 or 10 open channels) but keeps
         a few rare samples from dominating a batch's gradient (measured in
         ``docs/decisions.md``: macro-F1 0.855 vs 0.794).
+    callbacks : list of keras.callbacks.Callback, default=None
+        Extra Keras callbacks for training (``ModelCheckpoint``, ``CSVLogger``,
+        ``TensorBoard``, ``EarlyStopping`` on another metric, your own). Each ``fit``
+        trains with deep copies, so the objects passed here are never bound to a
+        network and the estimator stays clonable; the copies used by the last fit are
+        in ``callbacks_``. They run after skion's own callbacks, so their logs
+        already hold ``val_loss`` and ``val_macro_f1``.
     warm_start : bool, default=False
         Continue training the fitted network on the new data instead of building a
         new one (classes and number of features must match).
+    init_model : str, path-like, keras.Model or SequenceUNetClassifier, default=None
+        Pretrained network to start from when a new network is built (transfer
+        learning): a fitted estimator, a ``keras.Model`` from :func:`skion.build_unet`,
+        a ``.keras`` file, or a file written by :meth:`save`. Its architecture must
+        match ``filters``, ``kernel_size``, ``depth``, ``normalization`` and the number
+        of features; every weight is copied except the per-sample head when the number
+        of classes differs, which starts fresh. Prefer a path inside ``cross_val_score``
+        or ``GridSearchCV``: ``clone`` turns an estimator parameter into an unfitted copy.
+    freeze_encoder : bool, default=False
+        With ``init_model``, keep the encoder (the contracting path, see
+        :func:`skion.neural.encoder_layers`) fixed and train only the decoder and head:
+        fewer weights to fit from a short recording.
     random_state : int, RandomState instance or None, default=None
         Seeds window split, shuffling, augmentation and (when not None) Python's,
         NumPy's and Keras' global generators, so CPU fits are reproducible.
+    mixed_precision : "auto" or bool, default="auto"
+        Compute in float16 with float32 weights (Keras' ``mixed_float16`` policy; the
+        output probabilities stay float32). ``"auto"`` turns it on only when
+        TensorFlow sees a GPU; on a CPU it would slow training down.
+    jit_compile : bool or "auto", default=False
+        Compile the training step with XLA (Keras' ``jit_compile``). Measured on CPU in
+        ``docs/benchmarks.md``; ``"auto"`` lets Keras decide.
     run_eagerly : bool, default=False
         Train without compiling the training step into a graph. Tracing the step
         costs several seconds per fit, which dominates fits of only a few
         optimizer steps on tiny data; graph steps are about twice as fast after that.
     verbose : int, default=0
-        Keras' training output: 0 silent, 1 progress bar, 2 one line per epoch.
+        Keras' training output: 0 silent, 1 a progress bar per epoch ending with the
+        epoch's loss, learning rate and, with validation, ``val_loss`` and
+        ``val_macro_f1``; 2 one line per epoch.
 
     Attributes
     ----------
@@ -129,9 +162,17 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
         Training window length actually used (rounded, capped by the data).
     history_ : dict of list
         Per-epoch ``loss``, ``learning_rate`` and, with validation, ``val_loss``
-        and ``val_macro_f1``.
+        and ``val_macro_f1``; ``batch_loss`` holds the training loss of every batch
+        of every epoch, in order (``steps_per_epoch_`` per epoch).
     n_epochs_ : int
         Epochs run by the last ``fit`` (fewer than ``epochs`` after early stopping).
+    steps_per_epoch_ : int
+        Optimizer steps (batches) per epoch in the last ``fit``.
+    n_transferred_layers_ : int
+        Weighted layers copied from ``init_model`` (0 without one, or when
+        continuing a warm start).
+    callbacks_ : list of keras.callbacks.Callback
+        The copies of ``callbacks`` used by the last fit (not pickled).
 
     See Also
     --------
@@ -181,7 +222,12 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
         "early_stopping": ["boolean"],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "class_weight": [dict, StrOptions({"balanced", "balanced_sqrt"}), None],
+        "callbacks": [list, None],
         "warm_start": ["boolean"],
+        "init_model": [str, os.PathLike, keras.Model, HasMethods(["fit", "predict"]), None],
+        "freeze_encoder": ["boolean"],
+        "mixed_precision": [StrOptions({"auto"}), "boolean"],
+        "jit_compile": [StrOptions({"auto"}), "boolean"],
         "random_state": ["random_state"],
         "run_eagerly": ["boolean"],
         "verbose": ["verbose"],
@@ -209,7 +255,12 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
         early_stopping=False,
         patience=10,
         class_weight=None,
+        callbacks=None,
         warm_start=False,
+        init_model=None,
+        freeze_encoder=False,
+        mixed_precision="auto",
+        jit_compile=False,
         random_state=None,
         run_eagerly=False,
         verbose=0,
@@ -233,14 +284,19 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
         self.early_stopping = early_stopping
         self.patience = patience
         self.class_weight = class_weight
+        self.callbacks = callbacks
         self.warm_start = warm_start
+        self.init_model = init_model
+        self.freeze_encoder = freeze_encoder
+        self.mixed_precision = mixed_precision
+        self.jit_compile = jit_compile
         self.random_state = random_state
         self.run_eagerly = run_eagerly
         self.verbose = verbose
 
     # ------------------------------------------------------------------ fitting
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, groups=None, sample_weight=None):
+    def fit(self, X, y, groups=None, sample_weight=None, validation_data=None):
         """Train the U-Net on the windows of every recording.
 
         Parameters
@@ -253,6 +309,13 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
             Recording of each row; windows never cross recordings. None: one recording.
         sample_weight : array-like of shape (n_samples,), default=None
             Per-sample loss weights (multiplied with ``class_weight``).
+        validation_data : tuple, default=None
+            ``(X_val, y_val)`` or ``(X_val, y_val, groups_val)``: recordings to score
+            after every epoch instead of windows held out of the training data
+            (``validation_fraction`` is then ignored and every training window is
+            trained on). ``y_val`` may only hold classes seen in ``y``. In a
+            ``Pipeline`` this reaches the classifier untransformed, so pass data that
+            already went through the earlier steps.
 
         Returns
         -------
@@ -272,54 +335,40 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
                 f"warm_start=True needs the classes of the first fit {self.classes_.tolist()}; "
                 f"got {classes.tolist()}."
             )
-        weight = _check_sample_weight(sample_weight, X, dtype=np.float32)
-        if self.class_weight == "balanced_sqrt":
-            weight = weight * np.sqrt(compute_sample_weight("balanced", y)).astype(np.float32)
-        elif self.class_weight is not None:
-            weight = weight * compute_sample_weight(self.class_weight, y).astype(np.float32)
+        per_class = self._class_weights(classes, y)
+        weight = _check_sample_weight(sample_weight, X, dtype=np.float32) * per_class[y_encoded]
 
         seed = _draw_seed(self.random_state)
         if self.random_state is not None:
             keras.utils.set_random_seed(seed)
         rng = np.random.default_rng(seed)
 
-        plan = plan_windows(len(X), self._window(self.window_size, X, groups), groups=groups)
+        window = self._window(self.window_size, X, groups)
+        plan = plan_windows(len(X), window, groups=groups)
         windows_x = gather_windows(X, plan)
         windows_y = gather_windows(y_encoded.astype(np.int32), plan)
         windows_w = gather_windows(weight, plan) * plan.valid_mask()
-        train, val = self._split_windows(plan.n_windows, rng)
-        if self.early_stopping and not len(val):
+        if validation_data is None:
+            train, val = self._split_windows(plan.n_windows, rng)
+            val_windows = windows_x[val], windows_y[val], windows_w[val]
+        else:
+            train = np.arange(plan.n_windows)
+            val_windows = self._validation_windows(validation_data, classes, per_class, window)
+        if self.early_stopping and not len(val_windows[0]):
             raise ValueError(
                 "early_stopping=True needs validation windows, but validation_fraction="
                 f"{self.validation_fraction} of {plan.n_windows} window(s) of {plan.window} "
-                "samples holds out none (at least one window must remain for training)."
+                "samples holds out none (at least one window must remain for training); "
+                "raise it or pass validation_data."
             )
 
         if not self._continuing():
             self.classes_ = classes
-            self.model_ = self._build_model(X.shape[1], len(classes))
+            self.model_, self.n_transferred_layers_ = self._initial_model(X.shape[1], classes)
+        else:
+            self.n_transferred_layers_ = 0
         self.window_size_ = plan.window
 
-        callbacks = [
-            keras.callbacks.LearningRateScheduler(
-                make_lr_schedule(self.lr_schedule, self.learning_rate, self.epochs)
-            )
-        ]
-        if len(val):
-            callbacks.append(
-                ValidationScores(
-                    windows_x[val], windows_y[val], windows_w[val], batch_size=self.batch_size
-                )
-            )
-        if self.early_stopping:
-            callbacks.append(
-                keras.callbacks.EarlyStopping(
-                    monitor="val_macro_f1",
-                    mode="max",
-                    patience=self.patience,
-                    restore_best_weights=True,
-                )
-            )
         batches, steps_per_epoch = window_batches(
             windows_x[train],
             windows_y[train],
@@ -329,39 +378,130 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
             epochs=self.epochs,
             rng=rng,
         )
+        batch_loss = BatchLoss(len(train), self.batch_size)
+        callbacks = [
+            keras.callbacks.LearningRateScheduler(
+                make_lr_schedule(self.lr_schedule, self.learning_rate, self.epochs)
+            ),
+            batch_loss,
+        ]
+        if len(val_windows[0]):
+            callbacks.append(ValidationScores(*val_windows, batch_size=self.batch_size))
+        if self.early_stopping:
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor="val_macro_f1",
+                    mode="max",
+                    patience=self.patience,
+                    restore_best_weights=True,
+                )
+            )
+        self.callbacks_ = self._user_callbacks()
         history = self.model_.fit(
             batches,
             epochs=self.epochs,
             steps_per_epoch=steps_per_epoch,
             shuffle=False,  # window_batches shuffles, reproducibly
-            callbacks=callbacks,
+            callbacks=callbacks + self.callbacks_,
             verbose=self.verbose,
         )
         self.history_ = {key: [float(v) for v in values] for key, values in history.history.items()}
+        self.history_["batch_loss"] = batch_loss.losses
         self.n_epochs_ = len(self.history_["loss"])
+        self.steps_per_epoch_ = steps_per_epoch
         return self
 
     def _continuing(self):
         return self.warm_start and hasattr(self, "model_")
 
-    def _build_model(self, n_features, n_classes):
-        model = build_unet(
-            n_features,
-            n_classes,
-            filters=self.filters,
-            kernel_size=self.kernel_size,
-            depth=self.depth,
-            batchnorm_momentum=self.batchnorm_momentum,
-            normalization=self.normalization,
-            dropout=self.dropout,
+    def _class_weights(self, classes, y):
+        """Loss weight of each class (in the order of ``classes``)."""
+        if self.class_weight is None:
+            return np.ones(len(classes), dtype=np.float32)
+        balanced = self.class_weight in ("balanced", "balanced_sqrt")
+        weights = compute_class_weight(
+            "balanced" if balanced else self.class_weight, classes=classes, y=y
         )
+        if self.class_weight == "balanced_sqrt":
+            weights = np.sqrt(weights)
+        return weights.astype(np.float32)
+
+    def _validation_windows(self, validation_data, classes, per_class, window):
+        """``(x, y, weight)`` windows of explicit validation recordings."""
+        if not isinstance(validation_data, tuple | list) or len(validation_data) not in (2, 3):
+            raise ValueError(
+                "validation_data must be a tuple (X_val, y_val) or (X_val, y_val, groups_val); "
+                f"got {type(validation_data).__name__}"
+                + (
+                    f" of length {len(validation_data)}."
+                    if hasattr(validation_data, "__len__")
+                    else "."
+                )
+            )
+        X_val, y_val, *rest = validation_data
+        groups_val = rest[0] if rest else None
+        X_val, y_val = validate_data(self, X_val, y_val, dtype=np.float32, reset=False)
+        unseen = np.setdiff1d(np.unique(y_val), classes)
+        if len(unseen):
+            raise ValueError(
+                f"validation_data has labels not seen in y: {unseen.tolist()} "
+                f"(classes of y: {classes.tolist()})."
+            )
+        y_encoded = np.searchsorted(classes, y_val).astype(np.int32)
+        plan = plan_windows(
+            len(X_val), min(window, self._window(window, X_val, groups_val)), groups=groups_val
+        )
+        return (
+            gather_windows(X_val, plan),
+            gather_windows(y_encoded, plan),
+            gather_windows(per_class[y_encoded], plan) * plan.valid_mask(),
+        )
+
+    def _initial_model(self, n_features, classes):
+        """A compiled new network, started from ``init_model`` when one is given."""
+        n_classes = len(classes)
+        mixed = use_mixed_precision(self.mixed_precision)
+        with policy_scope("mixed_float16" if mixed else keras.config.dtype_policy().name):
+            model = build_unet(
+                n_features,
+                n_classes,
+                filters=self.filters,
+                kernel_size=self.kernel_size,
+                depth=self.depth,
+                batchnorm_momentum=self.batchnorm_momentum,
+                normalization=self.normalization,
+                dropout=self.dropout,
+            )
+        transferred = 0
+        if self.init_model is not None:
+            transferred = transfer_weights(resolve_init_model(self.init_model), model)
+        if self.freeze_encoder:
+            if self.init_model is None:
+                raise ValueError(
+                    "freeze_encoder=True needs init_model: an untrained encoder would stay "
+                    "at its random initial weights."
+                )
+            for layer in encoder_layers(model):
+                layer.trainable = False
         model.compile(
             optimizer=keras.optimizers.Adam(learning_rate=self.learning_rate),
             loss=keras.losses.SparseCategoricalCrossentropy(),
             run_eagerly=self.run_eagerly,
-            jit_compile=False,
+            jit_compile=self.jit_compile,
         )
-        return model
+        return model, transferred
+
+    def _user_callbacks(self):
+        """Deep copies of ``callbacks``, checked to be Keras callbacks."""
+        copies = []
+        for callback in self.callbacks or []:
+            if not isinstance(callback, keras.callbacks.Callback):
+                raise TypeError(
+                    "callbacks must hold keras.callbacks.Callback instances; got "
+                    f"{type(callback).__name__}."
+                )
+            copies.append(copy.deepcopy(callback))
+        return copies
 
     def _split_windows(self, n_windows, rng):
         """Indices of training and validation windows (validation may be empty)."""
@@ -437,6 +577,53 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
         proba = self.predict_proba(X, groups=groups)
         return self.classes_[np.argmax(proba, axis=1)]
 
+    # ------------------------------------------------------------- persistence
+    def save(self, path):
+        """Write the fitted estimator to one file, loadable by :meth:`load`.
+
+        The file (a skion model file, as ``skion fit`` writes) holds the estimator's
+        parameters and fitted attributes, with the network in Keras' ``.keras``
+        format inside, plus the skion, scikit-learn and Keras versions that wrote it.
+        It loads in another process with the same major versions of these packages;
+        a file of a newer skion format is refused with a message. Like every pickle,
+        it can run code when loaded: load only files you trust.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Destination file (parent folders are created, an existing file replaced).
+
+        Returns
+        -------
+        self : SequenceUNetClassifier
+            The estimator, unchanged.
+        """
+        check_is_fitted(self)
+        dump_estimator(self, path)
+        return self
+
+    @classmethod
+    def load(cls, path):
+        """Read an estimator written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            File written by :meth:`save`.
+
+        Returns
+        -------
+        estimator : SequenceUNetClassifier
+            The fitted estimator, ready to predict or to continue training.
+
+        Raises
+        ------
+        skion._persistence.ModelFileError
+            (a ``ValueError``) when the file is missing, not a skion model file, of a
+            newer format, or holds another kind of estimator.
+        """
+        return load_estimator(path, expected_type=cls)
+
     # ------------------------------------------------------------ housekeeping
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -445,6 +632,7 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
 
     def __getstate__(self):
         state = dict(super().__getstate__())  # a copy: never touch the live __dict__
+        state.pop("callbacks_", None)  # bound to model_; rebuilt by the next fit
         if "model_" in state:
             state["model_"] = model_to_bytes(state["model_"])
         return state

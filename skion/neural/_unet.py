@@ -11,7 +11,10 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-__all__ = ["build_unet", "min_window_multiple"]
+__all__ = ["build_unet", "encoder_layers", "min_window_multiple"]
+
+#: Name of the no-op layer after the encoder's deepest level; see :func:`encoder_layers`.
+BOTTLENECK = "bottleneck"
 
 
 def cbr(
@@ -168,6 +171,7 @@ def build_unet(
             x = resblock(x, level_filters, kernel_size, dropout=dropout, **norm)
         if level < n_levels:
             skips.append(x)
+    x = layers.Identity(name=BOTTLENECK)(x)  # marks the end of the encoder (no weights)
 
     # Decoder: upsample, concatenate the skip of the same resolution, one cbr.
     for level in reversed(range(n_levels)):
@@ -178,3 +182,21 @@ def build_unet(
     x = layers.Conv1D(n_classes, kernel_size, padding="same", name="head")(x)
     outputs = layers.Activation("softmax", dtype="float32", name="probabilities")(x)
     return keras.Model(inputs, outputs, name=name)
+
+
+def encoder_layers(model: keras.Model) -> list:
+    """The layers of a :func:`build_unet` model's contracting path (the encoder).
+
+    These are the layers the bottleneck depends on: every encoder level, the pooled
+    input injections, and nothing of the decoder or the head. Transfer learning
+    freezes them (``SequenceUNetClassifier(freeze_encoder=True)``).
+    """
+    try:
+        bottleneck = model.get_layer(BOTTLENECK)
+    except ValueError as error:
+        raise ValueError(
+            f"{model.name!r} has no {BOTTLENECK!r} layer; encoder_layers needs a model "
+            "built by skion.build_unet."
+        ) from error
+    encoder = keras.Model(model.inputs, bottleneck.output)
+    return [layer for layer in encoder.layers if layer.weights]

@@ -1,0 +1,90 @@
+"""skion model files: one joblib file holding a fitted estimator and its provenance.
+
+A model file is a joblib pickle of a dict::
+
+    {"format": "skion-model", "format_version": 1, "skion_version": ...,
+     "sklearn_version": ..., "keras_version": ..., "estimator": <fitted estimator>}
+
+Keras networks inside the estimator are stored in Keras' own ``.keras`` format (see
+``SequenceUNetClassifier.__getstate__``), so a file written by one process loads in
+another with the same major versions of skion, scikit-learn and Keras. Like every
+pickle, load only files you trust.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import joblib
+import keras
+import sklearn
+
+__all__ = ["ModelFileError", "dump_estimator", "load_estimator"]
+
+MODEL_FORMAT = "skion-model"
+MODEL_FORMAT_VERSION = 1
+
+
+class ModelFileError(ValueError):
+    """A file that is missing, unreadable or not a skion model file of a known version."""
+
+
+def dump_estimator(estimator, path: str | os.PathLike) -> None:
+    """Write ``estimator`` (fitted) to ``path`` as a skion model file.
+
+    Parent folders are created; an existing file is replaced.
+    """
+    from . import __version__  # late: skion/__init__ imports the estimators first
+
+    payload = {
+        "format": MODEL_FORMAT,
+        "format_version": MODEL_FORMAT_VERSION,
+        "skion_version": __version__,
+        "sklearn_version": sklearn.__version__,
+        "keras_version": keras.__version__,
+        "estimator": estimator,
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(payload, path)
+
+
+def load_estimator(path: str | os.PathLike, expected_type: type | None = None):
+    """Read the estimator stored in a skion model file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        File written by :func:`dump_estimator`.
+    expected_type : type, default=None
+        When given, the stored estimator must be an instance of it.
+
+    Raises
+    ------
+    ModelFileError
+        The file is missing, not a skion model file, of a newer format version, or
+        holds another kind of estimator.
+    """
+    from . import __version__
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"no such model file: {path}")
+    try:
+        payload = joblib.load(path)
+    except Exception as error:
+        raise ModelFileError(f"{path} is not a skion model file ({error})") from error
+    if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
+        raise ModelFileError(f"{path} is not a skion model file")
+    if payload["format_version"] > MODEL_FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path} has model format {payload['format_version']}, newer than this skion "
+            f"{__version__} reads ({MODEL_FORMAT_VERSION}); upgrade skion"
+        )
+    estimator = payload["estimator"]
+    if expected_type is not None and not isinstance(estimator, expected_type):
+        raise ModelFileError(
+            f"{path} holds a {type(estimator).__name__}, not a {expected_type.__name__}"
+        )
+    return estimator
