@@ -12,6 +12,7 @@ FIRST = (
     "plot_quickstart.py",
     "plot_compare_models.py",
     "plot_class_weights.py",
+    "plot_transfer_learning.py",
     "plot_visualize_predictions.py",
     "plot_read_abf.py",
 )
