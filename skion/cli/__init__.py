@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 
 __all__ = ["build_parser", "main"]
 
@@ -73,7 +74,24 @@ def _evaluate_command(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``skion`` command."""
+    """The argument parser of the ``skion`` command.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+        Parses ``skion``'s arguments; the parsed namespace's ``handler`` runs the command.
+
+    See Also
+    --------
+    main : Parse and run.
+
+    Examples
+    --------
+    >>> from skion.cli import build_parser
+    >>> args = build_parser().parse_args(["fit", "train.csv", "--model", "unet.skion"])
+    >>> args.command, args.data, args.batch_size, args.epochs
+    ('fit', 'train.csv', 500000, None)
+    """
     from .. import __version__
 
     parser = argparse.ArgumentParser(
@@ -132,8 +150,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
-    """Entry point of the ``skion`` console script; returns the exit status."""
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``skion`` console script.
+
+    Parameters
+    ----------
+    argv : sequence of str, default=None
+        The arguments after the program name; None reads ``sys.argv[1:]``.
+
+    Returns
+    -------
+    status : int
+        0 on success, 1 when a file or value was rejected (the reason is printed on
+        standard error). Invalid arguments exit through ``argparse`` with status 2.
+
+    Examples
+    --------
+    >>> from skion.cli import main
+    >>> main(["evaluate", "no-such-file.csv", "--model", "no-such-model.skion"])
+    1
+    """
     args = build_parser().parse_args(argv)
     from ._files import CommandError
 

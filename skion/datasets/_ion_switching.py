@@ -137,6 +137,23 @@ class RecordingModel:
         to ``drift_amplitude``.
     drift_amplitude : float
         Drift amplitude (pA).
+
+    See Also
+    --------
+    make_ion_switching : Returns these models with ``return_model=True``.
+    oracle_proba : The exact posterior of a recording given its model.
+
+    Examples
+    --------
+    >>> from skion.datasets import make_ion_switching
+    >>> X, y, groups, models = make_ion_switching(
+    ...     1000, regime="3_channels", random_state=0, return_model=True
+    ... )
+    >>> model = models[0]
+    >>> model.n_channels, model.kinetics, model.start, model.stop
+    (3, 'bursting', 0, 1000)
+    >>> model.baseline().shape  # offset + hum + drift of every row
+    (1000,)
     """
 
     start: int

@@ -29,16 +29,16 @@ def _channel_states(n_samples, p_open, p_close, rng):
 
 
 def make_telegraph(
-    n_samples=100_000,
+    n_samples: int = 100_000,
     *,
-    n_channels=1,
-    p_open=0.01,
-    p_close=0.01,
-    step=1.0,
-    noise=0.25,
-    offset=0.0,
-    random_state=None,
-):
+    n_channels: int = 1,
+    p_open: float = 0.01,
+    p_close: float = 0.01,
+    step: float = 1.0,
+    noise: float = 0.25,
+    offset: float = 0.0,
+    random_state: int | np.random.RandomState | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Simulate a patch-clamp current of independent two-state channels.
 
     Each channel opens with probability ``p_open`` and closes with probability

@@ -5,6 +5,7 @@ from __future__ import annotations
 from numbers import Real
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
@@ -122,7 +123,7 @@ class HMMClassifier(ClassifierMixin, BaseEstimator):
         self.implementation = implementation
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, groups=None):
+    def fit(self, X: ArrayLike, y: ArrayLike, groups: ArrayLike | None = None) -> HMMClassifier:
         """Count transitions and fit the Gaussian emissions from labelled recordings.
 
         Parameters
@@ -188,7 +189,7 @@ class HMMClassifier(ClassifierMixin, BaseEstimator):
             out[:, k] = log_norm[k] - 0.5 * z.sum(axis=1)
         return out
 
-    def predict_proba(self, X, groups=None):
+    def predict_proba(self, X: ArrayLike, groups: ArrayLike | None = None) -> np.ndarray:
         """Forward-backward posterior of every sample's class given its recording.
 
         Parameters
@@ -205,7 +206,7 @@ class HMMClassifier(ClassifierMixin, BaseEstimator):
         """
         return self._decode(X, groups, posterior=True)
 
-    def predict(self, X, groups=None):
+    def predict(self, X: ArrayLike, groups: ArrayLike | None = None) -> np.ndarray:
         """Class of every sample: posterior argmax or the Viterbi path (``decoder``).
 
         Parameters

@@ -5,10 +5,14 @@ training curves. matplotlib is imported lazily (extra ``plot``); each helper dra
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:  # matplotlib is optional (extra "plot")
+    from matplotlib.axes import Axes
 
 __all__ = ["plot_confusion", "plot_history", "plot_per_class_f1", "plot_segment"]
 
@@ -34,8 +38,8 @@ def plot_segment(
     start: int = 0,
     stop: int | None = None,
     sampling_rate: float = 10_000.0,
-    ax=None,
-):
+    ax: Axes | None = None,
+) -> Axes:
     """Draw a stretch of the current with the true (and predicted) open channels.
 
     Parameters
@@ -95,7 +99,13 @@ def plot_segment(
     return ax
 
 
-def plot_confusion(y_true: ArrayLike, y_pred: ArrayLike, *, labels=None, ax=None):
+def plot_confusion(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    labels: ArrayLike | None = None,
+    ax: Axes | None = None,
+) -> Axes:
     """Row-normalised confusion matrix (each row: where the samples of a class went).
 
     Parameters
@@ -135,7 +145,9 @@ def plot_confusion(y_true: ArrayLike, y_pred: ArrayLike, *, labels=None, ax=None
     return ax
 
 
-def plot_per_class_f1(reports: Mapping[str, pd.DataFrame] | pd.DataFrame, *, ax=None):
+def plot_per_class_f1(
+    reports: Mapping[str, pd.DataFrame] | pd.DataFrame, *, ax: Axes | None = None
+) -> Axes:
     """Grouped bars of per-class F1, one colour per model.
 
     Parameters
@@ -178,7 +190,7 @@ def plot_per_class_f1(reports: Mapping[str, pd.DataFrame] | pd.DataFrame, *, ax=
     return ax
 
 
-def plot_history(history: Mapping[str, list[float]], *, ax=None):
+def plot_history(history: Mapping[str, list[float]], *, ax: Axes | None = None) -> Axes:
     """Training curves: loss (and validation loss) with validation macro-F1 at the right.
 
     Parameters

@@ -11,7 +11,9 @@ from sklearn.utils.multiclass import unique_labels
 __all__ = ["f1_summary", "per_class_report"]
 
 
-def per_class_report(y_true: ArrayLike, y_pred: ArrayLike, *, labels=None) -> pd.DataFrame:
+def per_class_report(
+    y_true: ArrayLike, y_pred: ArrayLike, *, labels: ArrayLike | None = None
+) -> pd.DataFrame:
     """Precision, recall, F1 and support of every class, as a table.
 
     Macro-F1, the competition's metric, is the mean of the ``f1`` column; rare classes
@@ -65,7 +67,9 @@ def per_class_report(y_true: ArrayLike, y_pred: ArrayLike, *, labels=None) -> pd
     )
 
 
-def f1_summary(y_true: ArrayLike, y_pred: ArrayLike, *, labels=None) -> dict[str, float]:
+def f1_summary(
+    y_true: ArrayLike, y_pred: ArrayLike, *, labels: ArrayLike | None = None
+) -> dict[str, float]:
     """Mean (macro-F1), minimum, maximum and standard deviation of per-class F1.
 
     Parameters

@@ -67,7 +67,26 @@ def resblock(
 
 
 def min_window_multiple(pool_size: int = 5, n_levels: int = 3) -> int:
-    """Window lengths fed to :func:`build_unet` must be a multiple of this number."""
+    """Window lengths fed to :func:`build_unet` must be a multiple of this number.
+
+    Parameters
+    ----------
+    pool_size : int, default=5
+        Downsampling factor of every encoder level.
+    n_levels : int, default=3
+        Number of downsampling levels.
+
+    Returns
+    -------
+    multiple : int
+        ``pool_size ** n_levels``: 125 for the recipe's network.
+
+    Examples
+    --------
+    >>> from skion.neural import min_window_multiple
+    >>> min_window_multiple()
+    125
+    """
     return pool_size**n_levels
 
 
@@ -190,6 +209,27 @@ def encoder_layers(model: keras.Model) -> list:
     These are the layers the bottleneck depends on: every encoder level, the pooled
     input injections, and nothing of the decoder or the head. Transfer learning
     freezes them (``SequenceUNetClassifier(freeze_encoder=True)``).
+
+    Parameters
+    ----------
+    model : keras.Model
+        A network built by :func:`build_unet` (it marks the end of its encoder).
+
+    Returns
+    -------
+    layers : list of keras.layers.Layer
+        The encoder's layers that hold weights, in the model's layer order.
+
+    Examples
+    --------
+    >>> from skion import build_unet
+    >>> from skion.neural import encoder_layers
+    >>> model = build_unet(1, 3, filters=8, depth=1)
+    >>> names = [layer.name for layer in encoder_layers(model)]
+    >>> len(names) < len([layer for layer in model.layers if layer.weights])
+    True
+    >>> "head" in names
+    False
     """
     try:
         bottleneck = model.get_layer(BOTTLENECK)

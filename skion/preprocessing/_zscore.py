@@ -6,6 +6,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
@@ -160,7 +161,9 @@ class ZScoreWindower(TransformerMixin, BaseEstimator):
         self.sampling_rate = sampling_rate
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, groups=None):
+    def fit(
+        self, X: ArrayLike, y: ArrayLike | None = None, groups: ArrayLike | None = None
+    ) -> ZScoreWindower:
         """Learn the per-column centre and scale of the cleaned training signal.
 
         Parameters
@@ -187,7 +190,7 @@ class ZScoreWindower(TransformerMixin, BaseEstimator):
         self.center_, self.scale_ = self._statistics(self._clean(X, groups))
         return self
 
-    def transform(self, X, groups=None):
+    def transform(self, X: ArrayLike, groups: ArrayLike | None = None) -> np.ndarray:
         """Clean, standardise and add context columns.
 
         Parameters
@@ -215,15 +218,35 @@ class ZScoreWindower(TransformerMixin, BaseEstimator):
         else:
             Z -= self.center_.astype(Z.dtype)
             Z /= self.scale_.astype(Z.dtype)
-        blocks = [Z]
-        if self.context:
-            for k in range(1, self.context + 1):
-                blocks += [shifted(Z, k, starts, ends), shifted(Z, -k, starts, ends)]
-        for width in self.rolling_windows:
-            blocks += list(rolling_mean_std(Z, int(width), starts, ends))
-        return np.hstack(blocks) if len(blocks) > 1 else Z
+        n_blocks = 1 + 2 * self.context + 2 * len(self.rolling_windows)
+        if n_blocks == 1:
+            return Z
+        # Every block is written into one preallocated array, recording by recording:
+        # the working set beyond the output is one recording's temporaries, not every
+        # block in full plus their concatenation.
+        n_cols = Z.shape[1]
+        out = np.empty((len(Z), n_blocks * n_cols), dtype=Z.dtype)
+        out[:, :n_cols] = Z
+        Z = out[:, :n_cols]
+        for start, end in zip(starts, ends, strict=True):
+            part, bounds = Z[start:end], (np.array([0]), np.array([end - start]))
+            column = n_cols
+            for values in self._context_blocks(part, bounds):
+                out[start:end, column : column + n_cols] = values
+                column += n_cols
+        return out
 
-    def fit_transform(self, X, y=None, groups=None):
+    def _context_blocks(self, part, bounds):
+        """Lag/lead then rolling mean/std blocks of one recording, one at a time."""
+        for k in range(1, self.context + 1):
+            yield shifted(part, k, *bounds)
+            yield shifted(part, -k, *bounds)
+        for width in self.rolling_windows:
+            yield from rolling_mean_std(part, int(width), *bounds)
+
+    def fit_transform(
+        self, X: ArrayLike, y: ArrayLike | None = None, groups: ArrayLike | None = None
+    ) -> np.ndarray:
         """Fit, then transform the same rows (``groups`` reaches both steps).
 
         Parameters
@@ -242,7 +265,7 @@ class ZScoreWindower(TransformerMixin, BaseEstimator):
         """
         return self.fit(X, y, groups=groups).transform(X, groups=groups)
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
         """Names of the output columns.
 
         Parameters

@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = [
     "WindowPlan",
@@ -53,6 +54,21 @@ class WindowPlan:
         Bounds ``[seg_start, seg_end)`` of the segment each window belongs to.
     own_start, own_end : ndarray of int64
         Rows ``[own_start, own_end)`` whose stitched value comes from this window.
+
+    See Also
+    --------
+    plan_windows : Make a plan.
+    gather_windows : Cut the planned windows out of an array.
+    stitch_windows : Put per-window outputs back into row order.
+
+    Examples
+    --------
+    >>> from skion.windowing import plan_windows
+    >>> plan = plan_windows(10, 4)
+    >>> plan.n_windows, plan.start
+    (3, array([0, 4, 8]))
+    >>> plan.valid_mask()[-1]  # the last window runs 2 rows past the end
+    array([ True,  True, False, False])
     """
 
     window: int
@@ -68,13 +84,35 @@ class WindowPlan:
         """Number of windows in the plan."""
         return len(self.start)
 
-    def valid_mask(self, index=slice(None)) -> np.ndarray:
-        """Boolean ``(n, window)`` mask: True where a window row is real, not padding."""
+    def valid_mask(self, index: slice | ArrayLike = slice(None)) -> np.ndarray:
+        """Boolean ``(n, window)`` mask: True where a window row is real, not padding.
+
+        Parameters
+        ----------
+        index : slice or array-like of int, default=slice(None)
+            Windows to describe (all by default).
+
+        Returns
+        -------
+        mask : ndarray of shape (n_selected, window), dtype bool
+            False on the rows past the end of a window's recording (reflected padding).
+        """
         rows = self.start[index, None] + np.arange(self.window)
         return rows < self.seg_end[index, None]
 
-    def subset(self, index) -> WindowPlan:
-        """Plan restricted to the windows selected by ``index`` (for hold-out splits)."""
+    def subset(self, index: slice | ArrayLike) -> WindowPlan:
+        """Plan restricted to the windows selected by ``index`` (for hold-out splits).
+
+        Parameters
+        ----------
+        index : slice or array-like of int or bool
+            Windows to keep, in the plan's window order.
+
+        Returns
+        -------
+        plan : WindowPlan
+            The selected windows, for the same ``n_samples`` rows.
+        """
         return WindowPlan(
             window=self.window,
             n_samples=self.n_samples,
@@ -86,7 +124,9 @@ class WindowPlan:
         )
 
 
-def segment_bounds(n_samples: int, groups=None) -> tuple[np.ndarray, np.ndarray]:
+def segment_bounds(
+    n_samples: int, groups: ArrayLike | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Start and end rows of the recordings marked by ``groups``.
 
     Parameters
@@ -124,7 +164,9 @@ def segment_bounds(n_samples: int, groups=None) -> tuple[np.ndarray, np.ndarray]
     return starts, ends
 
 
-def plan_windows(n_samples: int, window: int, *, margin: int = 0, groups=None) -> WindowPlan:
+def plan_windows(
+    n_samples: int, window: int, *, margin: int = 0, groups: ArrayLike | None = None
+) -> WindowPlan:
     """Plan the windows covering every recording of a signal.
 
     Windows of a recording start at its first row and follow each other with
@@ -192,7 +234,9 @@ def _reflect(offset: np.ndarray, length: np.ndarray) -> np.ndarray:
     return np.where(folded < length, folded, period - folded)
 
 
-def gather_windows(array, plan: WindowPlan, index=slice(None)) -> np.ndarray:
+def gather_windows(
+    array: ArrayLike, plan: WindowPlan, index: slice | ArrayLike = slice(None)
+) -> np.ndarray:
     """Copy the rows of the selected windows out of ``array``.
 
     Parameters
@@ -206,8 +250,19 @@ def gather_windows(array, plan: WindowPlan, index=slice(None)) -> np.ndarray:
 
     Returns
     -------
-    ndarray of shape (n_selected, plan.window, ...)
+    windows : ndarray of shape (n_selected, plan.window, ...)
         Window rows; rows past the segment end are the segment reflected at its end.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skion.windowing import gather_windows, plan_windows
+    >>> plan = plan_windows(6, 4)
+    >>> gather_windows(np.arange(6), plan)  # the second window is padded by reflection
+    array([[0, 1, 2, 3],
+           [4, 5, 4, 3]])
+    >>> gather_windows(np.arange(6), plan, slice(1, 2))
+    array([[4, 5, 4, 3]])
     """
     array = np.asarray(array)
     if len(array) != plan.n_samples:
@@ -219,7 +274,9 @@ def gather_windows(array, plan: WindowPlan, index=slice(None)) -> np.ndarray:
     return array[seg_start + _reflect(offset, length)]
 
 
-def make_windows(array, window: int, *, margin: int = 0, groups=None):
+def make_windows(
+    array: ArrayLike, window: int, *, margin: int = 0, groups: ArrayLike | None = None
+) -> tuple[np.ndarray, WindowPlan]:
     """Cut a row-per-sample array into windows.
 
     Parameters
@@ -257,7 +314,9 @@ def make_windows(array, window: int, *, margin: int = 0, groups=None):
     return gather_windows(array, plan), plan
 
 
-def stitch_windows(windows, plan: WindowPlan, *, out=None, first_window: int = 0) -> np.ndarray:
+def stitch_windows(
+    windows: ArrayLike, plan: WindowPlan, *, out: np.ndarray | None = None, first_window: int = 0
+) -> np.ndarray:
     """Put per-window outputs back into row order, each row taken from its owner window.
 
     Parameters
@@ -276,6 +335,25 @@ def stitch_windows(windows, plan: WindowPlan, *, out=None, first_window: int = 0
     -------
     out : ndarray of shape (n_samples, ...)
         Only the rows owned by the given windows are written.
+
+    Examples
+    --------
+    Windows of 4 rows overlapping by 2; each row comes from the window in which it lies
+    furthest from the edges. Stitching chunk by chunk into one ``out`` gives the same
+    result with bounded memory:
+
+    >>> import numpy as np
+    >>> from skion.windowing import gather_windows, plan_windows, stitch_windows
+    >>> plan = plan_windows(10, 4, margin=1)
+    >>> windows = gather_windows(np.arange(10), plan)
+    >>> stitch_windows(10 * windows, plan)
+    array([ 0, 10, 20, 30, 40, 50, 60, 70, 80, 90])
+    >>> out = np.zeros(10, dtype=int)
+    >>> for first in range(0, plan.n_windows, 2):
+    ...     chunk = gather_windows(np.arange(10), plan, slice(first, first + 2))
+    ...     _ = stitch_windows(chunk, plan, out=out, first_window=first)
+    >>> out
+    array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
     """
     windows = np.asarray(windows)
     n_chunk = len(windows)
