@@ -33,13 +33,9 @@ PARAMETER_CHECKS = {"GL08", "SS01", "PR01", "PR02", "PR03"}
 #: EX01: no Examples section (required of functions and classes, not of methods).
 EXAMPLE_CHECKS = {"EX01"}
 
-#: Objects whose module is being edited in parallel, by qualified name: reported as
-#: expected failures (non-strict) until that edit lands and the entry is removed.
-#: SequenceUNetClassifier documents ``random_state`` before ``mixed_precision`` and
-#: ``jit_compile`` (PR03).
-IN_PROGRESS = {
-    "skion.neural._estimator.SequenceUNetClassifier": "being edited for issue 5",
-}
+#: Objects reported as expected failures (non-strict), by qualified name, with the reason.
+#: Empty: every public object passes. Add an entry only with a true reason.
+IN_PROGRESS: dict[str, str] = {}
 
 
 def _public_objects():

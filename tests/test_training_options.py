@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.metrics import f1_score, recall_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 from skion import SequenceUNetClassifier
 from skion._persistence import ModelFileError
@@ -180,7 +182,14 @@ def test_init_model_copies_all_but_a_resized_head(pretrained, tmp_path):
     n_weighted = sum(bool(layer.weights) for layer in source.model_.layers)
     source.save(tmp_path / "source.skion")
     source.model_.save(tmp_path / "source.keras")
-    for init in (source, source.model_, tmp_path / "source.skion", str(tmp_path / "source.keras")):
+    pipeline = make_pipeline(FunctionTransformer(), source)
+    for init in (
+        source,
+        source.model_,
+        pipeline,
+        tmp_path / "source.skion",
+        str(tmp_path / "source.keras"),
+    ):
         clf = SequenceUNetClassifier(**LEARNING, **arch, epochs=1, init_model=init)
         clf.fit(X, y)
         assert clf.n_transferred_layers_ == n_weighted - 1  # the 6-class head is replaced

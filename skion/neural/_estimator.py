@@ -119,8 +119,9 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
         new one (classes and number of features must match).
     init_model : str, path-like, keras.Model or SequenceUNetClassifier, default=None
         Pretrained network to start from when a new network is built (transfer
-        learning): a fitted estimator, a ``keras.Model`` from :func:`skion.build_unet`,
-        a ``.keras`` file, or a file written by :meth:`save`. Its architecture must
+        learning): a fitted estimator (or a Pipeline ending in one), a ``keras.Model``
+        from :func:`skion.build_unet`, a ``.keras`` file, or a file written by
+        :meth:`save` or ``skion fit``. Its architecture must
         match ``filters``, ``kernel_size``, ``depth``, ``normalization`` and the number
         of features; every weight is copied except the per-sample head when the number
         of classes differs, which starts fresh. Prefer a path inside ``cross_val_score``
@@ -129,9 +130,6 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
         With ``init_model``, keep the encoder (the contracting path, see
         :func:`skion.neural.encoder_layers`) fixed and train only the decoder and head:
         fewer weights to fit from a short recording.
-    random_state : int, RandomState instance or None, default=None
-        Seeds window split, shuffling, augmentation and (when not None) Python's,
-        NumPy's and Keras' global generators, so CPU fits are reproducible.
     mixed_precision : "auto" or bool, default="auto"
         Compute in float16 with float32 weights (Keras' ``mixed_float16`` policy; the
         output probabilities stay float32). ``"auto"`` turns it on only when
@@ -139,6 +137,9 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
     jit_compile : bool or "auto", default=False
         Compile the training step with XLA (Keras' ``jit_compile``). Measured on CPU in
         ``docs/benchmarks.md``; ``"auto"`` lets Keras decide.
+    random_state : int, RandomState instance or None, default=None
+        Seeds window split, shuffling, augmentation and (when not None) Python's,
+        NumPy's and Keras' global generators, so CPU fits are reproducible.
     run_eagerly : bool, default=False
         Train without compiling the training step into a graph. Tracing the step
         costs several seconds per fit, which dominates fits of only a few
@@ -428,15 +429,15 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
 
     def _validation_windows(self, validation_data, classes, per_class, window):
         """``(x, y, weight)`` windows of explicit validation recordings."""
-        if not isinstance(validation_data, tuple | list) or len(validation_data) not in (2, 3):
+        if not isinstance(validation_data, tuple | list):
             raise ValueError(
                 "validation_data must be a tuple (X_val, y_val) or (X_val, y_val, groups_val); "
-                f"got {type(validation_data).__name__}"
-                + (
-                    f" of length {len(validation_data)}."
-                    if hasattr(validation_data, "__len__")
-                    else "."
-                )
+                f"got {type(validation_data).__name__}."
+            )
+        if len(validation_data) not in (2, 3):
+            raise ValueError(
+                "validation_data must be a tuple (X_val, y_val) or (X_val, y_val, groups_val); "
+                f"got one of length {len(validation_data)}."
             )
         X_val, y_val, *rest = validation_data
         groups_val = rest[0] if rest else None
@@ -448,9 +449,7 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
                 f"(classes of y: {classes.tolist()})."
             )
         y_encoded = np.searchsorted(classes, y_val).astype(np.int32)
-        plan = plan_windows(
-            len(X_val), min(window, self._window(window, X_val, groups_val)), groups=groups_val
-        )
+        plan = plan_windows(len(X_val), self._window(window, X_val, groups_val), groups=groups_val)
         return (
             gather_windows(X_val, plan),
             gather_windows(y_encoded, plan),

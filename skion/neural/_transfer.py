@@ -24,8 +24,8 @@ def resolve_init_model(init_model) -> keras.Model:
     """The Keras network behind ``init_model``.
 
     Accepts a ``keras.Model``, a fitted estimator with a ``model_`` attribute (such
-    as ``SequenceUNetClassifier``), a ``.keras`` file or a skion model file written
-    by ``SequenceUNetClassifier.save``.
+    as ``SequenceUNetClassifier``) or a Pipeline ending in one, a ``.keras`` file, or
+    a skion model file (written by ``SequenceUNetClassifier.save`` or ``skion fit``).
     """
     if isinstance(init_model, keras.Model):
         return init_model
@@ -38,6 +38,8 @@ def resolve_init_model(init_model) -> keras.Model:
         from .._persistence import load_estimator
 
         return resolve_init_model(load_estimator(path))
+    if hasattr(init_model, "steps"):  # a Pipeline, e.g. from a `skion fit` model file
+        return resolve_init_model(init_model.steps[-1][1])
     if hasattr(init_model, "get_params"):
         if not hasattr(init_model, "model_"):
             raise ValueError(
