@@ -228,6 +228,10 @@ def test_bad_input_is_a_clear_value_error(X, y, message, tiny_params):
         ("lr_schedule", "linear"),
         ("flip_augment", 1.5),
         ("class_weight", "rare"),
+        ("callbacks", "EarlyStopping"),
+        ("init_model", 3),
+        ("mixed_precision", "float16"),
+        ("jit_compile", "yes"),
     ],
 )
 def test_bad_parameters(param, value, telegraph, tiny_params):

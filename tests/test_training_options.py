@@ -145,7 +145,7 @@ def test_callbacks_must_be_keras_callbacks(telegraph, tiny_params):
 transfer = pytest.mark.xdist_group("pretrained_unet")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: a module scope is torn down between xdist tests
 def pretrained():
     """A U-Net trained on a 5-channel recording (labels 0..5)."""
     X, y = make_telegraph(
@@ -190,14 +190,16 @@ def test_init_model_copies_all_but_a_resized_head(pretrained, tmp_path):
         tmp_path / "source.skion",
         str(tmp_path / "source.keras"),
     ):
-        clf = SequenceUNetClassifier(**LEARNING, **arch, epochs=1, init_model=init)
+        clf = SequenceUNetClassifier(
+            **LEARNING, **arch, epochs=1, init_model=init, run_eagerly=True
+        )
         clf.fit(X, y)
         assert clf.n_transferred_layers_ == n_weighted - 1  # the 6-class head is replaced
         assert clf.model_.output_shape[-1] == 4
 
     same_classes = make_telegraph(1_000, n_channels=5, noise=0.3, random_state=4)
     same_classes[1][:6] = np.arange(6)  # every class present
-    clf = SequenceUNetClassifier(**LEARNING, **arch, epochs=1, init_model=source)
+    clf = SequenceUNetClassifier(**LEARNING, **arch, epochs=1, init_model=source, run_eagerly=True)
     assert clf.fit(*same_classes).n_transferred_layers_ == n_weighted
 
 
@@ -206,7 +208,7 @@ def test_freeze_encoder_trains_only_the_decoder(pretrained):
     source, arch = pretrained
     X, y = _three_channels(1_000, seed=3)
     clf = SequenceUNetClassifier(
-        **LEARNING, **arch, epochs=2, init_model=source, freeze_encoder=True
+        **LEARNING, **arch, epochs=2, init_model=source, freeze_encoder=True, run_eagerly=True
     ).fit(X, y)
     frozen = encoder_layers(clf.model_)
     assert frozen and not any(layer.trainable for layer in frozen)
@@ -288,6 +290,7 @@ def test_mixed_precision_on_computes_in_float16(telegraph, tiny_params):
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-3)
 
 
+@pytest.mark.slow  # XLA compiles the training step for minutes on a 2-core CPU
 def test_jit_compile_trains(telegraph, tiny_params):
     X, y = telegraph
     params = {**tiny_params, "run_eagerly": False, "epochs": 2}

@@ -7,6 +7,7 @@ module only joins them and keeps scikit-learn's contract.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import os
@@ -363,9 +364,10 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
                 "raise it or pass validation_data."
             )
 
+        user_callbacks = self._user_callbacks()  # checked before any state changes
         if not self._continuing():
-            self.classes_ = classes
             self.model_, self.n_transferred_layers_ = self._initial_model(X.shape[1], classes)
+            self.classes_ = classes
         else:
             self.n_transferred_layers_ = 0
         self.window_size_ = plan.window
@@ -397,7 +399,7 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
                     restore_best_weights=True,
                 )
             )
-        self.callbacks_ = self._user_callbacks()
+        self.callbacks_ = user_callbacks
         history = self.model_.fit(
             batches,
             epochs=self.epochs,
@@ -460,7 +462,7 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
         """A compiled new network, started from ``init_model`` when one is given."""
         n_classes = len(classes)
         mixed = use_mixed_precision(self.mixed_precision)
-        with policy_scope("mixed_float16" if mixed else keras.config.dtype_policy().name):
+        with policy_scope("mixed_float16") if mixed else contextlib.nullcontext():
             model = build_unet(
                 n_features,
                 n_classes,
