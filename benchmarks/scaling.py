@@ -39,9 +39,14 @@ SIZES = (100_000, 300_000, 1_000_000, 3_000_000, 10_000_000)
 
 
 def _timed(function):
-    start = time.perf_counter()
+    """``(result, [wall seconds, CPU seconds of this process, all threads])``.
+
+    CPU time is the robust measure of work on a shared machine, where other jobs stretch
+    the wall clock; wall time is what a user waits.
+    """
+    wall, cpu = time.perf_counter(), time.process_time()
     result = function()
-    return result, time.perf_counter() - start
+    return result, np.array([time.perf_counter() - wall, time.process_time() - cpu])
 
 
 def _measure(n: int) -> dict:
@@ -80,25 +85,33 @@ def _measure(n: int) -> dict:
 
 
 def _slope(sizes, seconds) -> float:
-    """Least-squares slope of log(seconds) on log(sizes)."""
-    return float(np.polyfit(np.log(sizes), np.log(seconds), 1)[0])
+    """Least-squares slope of log(seconds) on log(sizes), over positive times (NaN if < 2)."""
+    sizes, seconds = np.asarray(sizes, dtype=float), np.asarray(seconds, dtype=float)
+    keep = seconds > 0
+    if keep.sum() < 2:
+        return float("nan")
+    return float(np.polyfit(np.log(sizes[keep]), np.log(seconds[keep]), 1)[0])
+
+
+def _fmt(value, digits=2) -> str:
+    return "—" if np.isnan(value) else f"{value:.{digits}f}"
 
 
 def _table(results: dict) -> str:
+    """Wall seconds per size, then log-log slopes from 1e6 up of wall and CPU time."""
     sizes = sorted(results)
     steps = list(results[sizes[0]])
-    big = [n for n in sizes if n >= 1_000_000]
-    head = ["step", *(f"{n:,}" for n in sizes), "slope ≥1e6", "slope all", "µs/sample (largest)"]
+    big = [n for n in sizes if n >= 1_000_000] or sizes
+    head = ["step", *(f"{n:,}" for n in sizes), "slope wall", "slope CPU", "µs/sample"]
     lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
     for step in steps:
-        seconds = [results[n][step] for n in sizes]
-        slope_big = f"{_slope(big, [results[n][step] for n in big]):.2f}" if len(big) > 1 else "—"
+        wall = [results[n][step][0] for n in sizes]
         cells = [
             step,
-            *(f"{s:.2f}" for s in seconds),
-            slope_big,
-            f"{_slope(sizes, seconds):.2f}" if len(sizes) > 1 else "—",
-            f"{1e6 * seconds[-1] / sizes[-1]:.2f}",
+            *(f"{s:.1f}" for s in wall),
+            _fmt(_slope(big, [results[n][step][0] for n in big])),
+            _fmt(_slope(big, [results[n][step][1] for n in big])),
+            f"{1e6 * wall[-1] / sizes[-1]:.2f}",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -112,12 +125,14 @@ def _plot(results: dict, path: Path):
 
     sizes = np.array(sorted(results))
     steps = list(results[sizes[0]])
+    column = 0 if np.isnan(results[sizes[0]][steps[0]][1]) else 1  # CPU time when measured
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
     for ax, kind in zip(axes, ("fit", "predict"), strict=True):
         chosen = [s for s in steps if (kind == "predict") == ("predict" in s or "transform" in s)]
         for step in chosen:
-            ax.loglog(sizes, [results[n][step] for n in sizes], "o-", label=step)
-        reference = sizes / sizes[-1] * max(results[sizes[-1]][s] for s in chosen)
+            seconds = np.array([results[n][step][column] for n in sizes])
+            ax.loglog(sizes, np.where(seconds > 0, seconds, np.nan), "o-", label=step)
+        reference = sizes / sizes[-1] * max(results[sizes[-1]][s][column] for s in chosen)
         ax.loglog(sizes, reference, "k--", lw=1, label="linear (slope 1)")
         ax.set_xlabel("samples")
         ax.set_title(
@@ -125,7 +140,7 @@ def _plot(results: dict, path: Path):
         )
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
-    axes[0].set_ylabel("seconds")
+    axes[0].set_ylabel(("wall", "CPU")[column] + " seconds")
     fig.suptitle(f"skion scaling, {os.cpu_count()} CPU cores", fontsize=11)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -139,19 +154,28 @@ def main(argv=None):
     parser.add_argument("--plot", type=Path, help="save the PNG plot here")
     parser.add_argument("--out", type=Path, help="also write the table (markdown) here")
     parser.add_argument("--json", type=Path, help="also write the raw seconds (JSON) here")
+    parser.add_argument(
+        "--from-json", type=Path, help="re-render the table and plot of a saved run; no timing"
+    )
     args = parser.parse_args(argv)
     sizes = args.sizes or [n for n in SIZES if n <= args.max_samples]
 
     started = time.perf_counter()
     results = {}
+    if args.from_json:  # a float is a wall time saved by an older version (no CPU time)
+        saved = json.loads(args.from_json.read_text())
+        results = {
+            int(n): {k: np.append(v, np.nan)[:2] for k, v in r.items()} for n, r in saved.items()
+        }
+        sizes = []
     for n in sizes:
         with sklearn.config_context(enable_metadata_routing=True):
             results[n] = _measure(n)
-        steps = ", ".join(f"{k} {v:.1f}s" for k, v in results[n].items())
+        steps = ", ".join(f"{k} {v[0]:.1f}s (CPU {v[1]:.1f}s)" for k, v in results[n].items())
         print(f"{n:,}: {steps}", file=sys.stderr, flush=True)
     header = (
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-        f"seconds; total {time.perf_counter() - started:.0f} s\n"
+        f"wall-clock seconds; total {time.perf_counter() - started:.0f} s\n"
     )
     table = _table(results)
     print(header)
@@ -160,7 +184,9 @@ def main(argv=None):
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(f"{header}\n{table}\n")
     if args.json:
-        args.json.write_text(json.dumps({str(n): r for n, r in results.items()}, indent=1))
+        args.json.write_text(
+            json.dumps({str(n): {k: v.tolist() for k, v in r.items()} for n, r in results.items()})
+        )
     if args.plot:
         _plot(results, args.plot)
         print(f"\nplot: {args.plot}")
