@@ -204,7 +204,7 @@ class HMMClassifier(ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
             Posterior probabilities; columns follow ``classes_``.
         """
-        return self._decode(X, groups, posterior=True)
+        return self._decode(X, groups, kind="proba")
 
     def predict(self, X: ArrayLike, groups: ArrayLike | None = None) -> np.ndarray:
         """Class of every sample: posterior argmax or the Viterbi path (``decoder``).
@@ -221,28 +221,37 @@ class HMMClassifier(ClassifierMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        if self.decoder == "posterior":
-            proba = self.predict_proba(X, groups=groups)
-            return self.classes_[np.argmax(proba, axis=1)]
-        path = self._decode(X, groups, posterior=False)  # checks fitted before classes_
-        return self.classes_[path]
+        kind = "argmax" if self.decoder == "posterior" else "viterbi"
+        codes = self._decode(X, groups, kind=kind)  # checks fitted before classes_
+        return self.classes_[codes]
 
-    def _decode(self, X, groups, *, posterior):
-        """Posteriors (n_samples, n_classes) or the Viterbi path, recording by recording."""
+    def _decode(self, X, groups, *, kind):
+        """Decode recording by recording; ``kind`` is what is kept of each.
+
+        ``"proba"``: posteriors ``(n_samples, n_classes)``; ``"argmax"``: the posterior
+        argmax and ``"viterbi"``: the Viterbi path, both as class codes. Only one
+        recording's lattices (and float64 copy of X) exist at a time, so memory beyond
+        the output is bounded by the longest recording, not by ``n_samples``.
+        """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        starts, ends = segment_bounds(len(X), groups)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        n_classes = len(self.classes_)
+        if kind == "proba":
+            out = np.empty((len(X), n_classes))
+        else:
+            out = np.empty(len(X), dtype=np.min_scalar_type(n_classes))
         hmmlearn_model = self._hmmlearn_model()
-        if hmmlearn_model is not None:
-            lengths = ends - starts
-            if posterior:
-                return hmmlearn_model.predict_proba(X, lengths)
-            return hmmlearn_model.predict(X, lengths)
-        log_emission = self._log_emission(X)
-        out = np.empty_like(log_emission) if posterior else np.empty(len(X), dtype=np.int64)
-        decode = forward_backward if posterior else viterbi
-        for start, end in zip(starts, ends, strict=True):
-            out[start:end] = decode(log_emission[start:end], self.transmat_, self.startprob_)
+        for start, end in zip(*segment_bounds(len(X), groups), strict=True):
+            part = X[start:end].astype(np.float64, copy=False)
+            if hmmlearn_model is not None:
+                if kind == "viterbi":
+                    result = hmmlearn_model.predict(part)
+                else:
+                    result = hmmlearn_model.predict_proba(part)
+            else:
+                decode = viterbi if kind == "viterbi" else forward_backward
+                result = decode(self._log_emission(part), self.transmat_, self.startprob_)
+            out[start:end] = result.argmax(axis=1) if kind == "argmax" else result
         return out
 
     def _hmmlearn_model(self):
