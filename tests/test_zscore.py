@@ -10,6 +10,13 @@ from skion import ZScoreWindower
 rng = np.random.default_rng(0)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rng():
+    """Every test draws the same data however xdist orders and splits the tests."""
+    global rng
+    rng = np.random.default_rng(0)
+
+
 def test_train_statistics_are_applied_to_new_data():
     """The recipe: test data are scaled with the training mean and std."""
     train = rng.normal(3.0, 2.0, (5000, 2))
