@@ -140,12 +140,7 @@ def test_callbacks_must_be_keras_callbacks(telegraph, tiny_params):
 
 
 # --------------------------------------------------------- transfer learning
-# The tests sharing the pretrained network run on one xdist worker (--dist loadgroup),
-# so it is trained once.
-transfer = pytest.mark.xdist_group("pretrained_unet")
-
-
-@pytest.fixture(scope="session")  # session: a module scope is torn down between xdist tests
+@pytest.fixture(scope="session")  # once per xdist worker, whatever order tests run in
 def pretrained():
     """A U-Net trained on a 5-channel recording (labels 0..5)."""
     X, y = make_telegraph(
@@ -159,7 +154,6 @@ def _three_channels(n, seed):
     return make_telegraph(n, n_channels=3, p_open=0.02, p_close=0.02, noise=0.3, random_state=seed)
 
 
-@transfer
 def test_fine_tuning_beats_training_from_scratch(pretrained):
     source, arch = pretrained
     X, y = _three_channels(3_000, seed=1)  # 12 windows: a short recording
@@ -175,7 +169,6 @@ def test_fine_tuning_beats_training_from_scratch(pretrained):
     assert scores["fine-tuned"] > scores["scratch"] + 0.15, scores
 
 
-@transfer
 def test_init_model_copies_all_but_a_resized_head(pretrained, tmp_path):
     source, arch = pretrained
     X, y = _three_channels(1_000, seed=3)
@@ -203,7 +196,6 @@ def test_init_model_copies_all_but_a_resized_head(pretrained, tmp_path):
     assert clf.fit(*same_classes).n_transferred_layers_ == n_weighted
 
 
-@transfer
 def test_freeze_encoder_trains_only_the_decoder(pretrained):
     source, arch = pretrained
     X, y = _three_channels(1_000, seed=3)
@@ -221,7 +213,6 @@ def test_freeze_encoder_trains_only_the_decoder(pretrained):
     assert not np.array_equal(decoder_conv.get_weights()[0], source_conv.get_weights()[0])
 
 
-@transfer
 def test_transfer_errors(pretrained, telegraph, tiny_params):
     source, _ = pretrained
     X, y = telegraph
