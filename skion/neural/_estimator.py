@@ -15,6 +15,7 @@ from numbers import Integral, Real
 
 import keras
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -298,7 +299,14 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, groups=None, sample_weight=None, validation_data=None):
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        groups: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+        validation_data: tuple | None = None,
+    ) -> SequenceUNetClassifier:
         """Train the U-Net on the windows of every recording.
 
         Parameters
@@ -521,7 +529,7 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
         return multiple * min(math.ceil(requested / multiple), math.ceil(longest / multiple))
 
     # --------------------------------------------------------------- prediction
-    def predict_proba(self, X, groups=None):
+    def predict_proba(self, X: ArrayLike, groups: ArrayLike | None = None) -> np.ndarray:
         """Per-sample class probabilities, stitched from overlapping windows.
 
         Long inputs are processed in bounded chunks: memory beyond the returned
@@ -560,7 +568,7 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
         both = self.model_.predict_on_batch(np.concatenate([windows, windows[:, ::-1]]))
         return 0.5 * (both[:n] + both[n:, ::-1])
 
-    def predict(self, X, groups=None):
+    def predict(self, X: ArrayLike, groups: ArrayLike | None = None) -> np.ndarray:
         """Most probable class of every sample.
 
         Parameters
@@ -579,7 +587,7 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(proba, axis=1)]
 
     # ------------------------------------------------------------- persistence
-    def save(self, path):
+    def save(self, path: str | os.PathLike) -> SequenceUNetClassifier:
         """Write the fitted estimator to one file, loadable by :meth:`load`.
 
         The file (a skion model file, as ``skion fit`` writes) holds the estimator's
@@ -604,7 +612,7 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: str | os.PathLike) -> SequenceUNetClassifier:
         """Read an estimator written by :meth:`save`.
 
         Parameters
