@@ -355,9 +355,7 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
 
         window = self._window(self.window_size, X, groups)
         plan = plan_windows(len(X), window, groups=groups)
-        windows_x = gather_windows(X, plan)
-        windows_y = gather_windows(y_encoded.astype(np.int32), plan)
-        windows_w = gather_windows(weight, plan) * plan.valid_mask()
+        windows_x, windows_y, windows_w = _training_windows(X, y_encoded, weight, plan)
         if validation_data is None:
             train, val = self._split_windows(plan.n_windows, rng)
             val_windows = windows_x[val], windows_y[val], windows_w[val]
@@ -458,13 +456,9 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
                 f"validation_data has labels not seen in y: {unseen.tolist()} "
                 f"(classes of y: {classes.tolist()})."
             )
-        y_encoded = np.searchsorted(classes, y_val).astype(np.int32)
+        y_encoded = np.searchsorted(classes, y_val)
         plan = plan_windows(len(X_val), self._window(window, X_val, groups_val), groups=groups_val)
-        return (
-            gather_windows(X_val, plan),
-            gather_windows(y_encoded, plan),
-            gather_windows(per_class[y_encoded], plan) * plan.valid_mask(),
-        )
+        return _training_windows(X_val, y_encoded, per_class[y_encoded], plan)
 
     def _initial_model(self, n_features, classes):
         """A compiled new network, started from ``init_model`` when one is given."""
@@ -650,6 +644,15 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(state.get("model_"), bytes):
             state = {**state, "model_": model_from_bytes(state["model_"])}
         super().__setstate__(state)
+
+
+def _training_windows(X, codes, weight, plan):
+    """``(x, y, weight)`` windows of ``plan``; padding rows get weight 0."""
+    return (
+        gather_windows(X, plan),
+        gather_windows(codes.astype(np.int32, copy=False), plan),
+        gather_windows(weight, plan) * plan.valid_mask(),
+    )
 
 
 def _draw_seed(random_state) -> int:
