@@ -12,12 +12,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from .hmm import HMMClassifier
 from .neural import SequenceUNetClassifier, build_unet
-from .preprocessing import ZScoreWindower
+from .preprocessing import LatticeDetrender, ZScoreWindower
 
 __version__ = "0.1.0"
 
 __all__ = [
     "HMMClassifier",
+    "LatticeDetrender",
     "SequenceUNetClassifier",
     "ZScoreWindower",
     "__version__",

@@ -6,7 +6,7 @@ neighbouring rows, so checks that assume i.i.d. rows cannot hold for them.
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skion import HMMClassifier, SequenceUNetClassifier, ZScoreWindower
+from skion import HMMClassifier, LatticeDetrender, SequenceUNetClassifier, ZScoreWindower
 
 from .conftest import TINY
 
@@ -39,8 +39,8 @@ EXPECTED_FAILED_CHECKS = {
 }
 
 
-# Context columns, drift and notch filters and per-recording statistics read
-# neighbouring rows; plain z-scoring with fitted statistics does not.
+# Context columns, drift and notch filters, lattice baselines and per-recording
+# statistics read neighbouring rows; plain z-scoring with fitted statistics does not.
 CONTEXT_EXPECTED_FAILURES = {
     "check_methods_sample_order_invariance": ROWS_ARE_TIME,
     "check_methods_subset_invariance": ROWS_ARE_TIME,
@@ -59,6 +59,8 @@ def _expected_failed_checks(estimator):
             **EXPECTED_FAILED_CHECKS["HMMClassifier"],
             "check_classifiers_train": VITERBI_IS_NOT_ARGMAX,
         }
+    if isinstance(estimator, LatticeDetrender):
+        return CONTEXT_EXPECTED_FAILURES
     if isinstance(estimator, ZScoreWindower) and (
         estimator.context
         or len(estimator.rolling_windows)
@@ -78,6 +80,8 @@ def _expected_failed_checks(estimator):
         ZScoreWindower(),
         ZScoreWindower(context=2, rolling_windows=(3,), robust=True),
         ZScoreWindower(detrend="poly", notch_freq=50.0),
+        LatticeDetrender(line_freq=50.0),
+        LatticeDetrender(step=1.0, closed_level=0.0, degree=0),
     ],
     expected_failed_checks=_expected_failed_checks,
 )

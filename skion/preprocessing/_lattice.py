@@ -1,0 +1,430 @@
+"""LatticeDetrender: baseline removal that uses the equal spacing of open-channel levels."""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from ..windowing import segment_bounds
+from ._cleaning import remove_trend
+
+__all__ = ["LatticeDetrender"]
+
+#: Lattice hum regressions per recording, after a plain least-squares start: the first
+#: removes the start's error, the second the bias of linearising the phase.
+_HUM_ITERATIONS = 2
+
+
+def _drift_phase(z: np.ndarray, rotate: complex, block: int) -> np.ndarray:
+    """Lattice phase of every row relative to the reference, from block means.
+
+    The block phases are unwrapped from the first block (the baseline moves by less
+    than half a step from block to block), which resolves the whole-step ambiguity of a
+    phase: the first block's baseline is taken within half a step of the reference.
+    (Anchoring the recording's mean instead was measured worse: a whole step off on 1 in
+    10 recordings of 20,000 rows, where the cubic trend leaves a residual half sine.)
+    Between block centres the phase is interpolated linearly; beyond the outer centres
+    it is constant. Blocks are shortened to an eighth of a recording shorter than eight
+    blocks, so that fast drift is still sampled.
+    """
+    means, centres = _block_means(z, max(1, min(block, len(z) // 8)))
+    phase = np.unwrap(np.angle(means * rotate))
+
+    return np.interp(np.arange(len(z)), centres, phase)
+
+
+def _block_means(z: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """Means of consecutive blocks of about ``block`` rows and the blocks' centre rows."""
+    n_blocks = max(1, len(z) // block)
+    edges = np.linspace(0, len(z), n_blocks + 1).astype(np.int64)
+    means = np.add.reduceat(z, edges[:-1]) / np.diff(edges)
+    return means, 0.5 * (edges[:-1] + edges[1:] - 1)
+
+
+def _coherence(x: np.ndarray, step: float, block: int) -> float:
+    """Mean squared length of the block means of ``exp(2 pi i x / step)``.
+
+    Close to 1 when every block's samples sit on a lattice of spacing ``step`` (whatever
+    the occupancy), near ``1 / block`` for a signal with no such lattice. Slow drift
+    moves the lattice between blocks but not within one, so it barely matters.
+    """
+    means, _ = _block_means(np.exp(2j * np.pi * x / step), block)
+    return float(np.mean(np.abs(means) ** 2))
+
+
+def lattice_baseline(
+    x: np.ndarray,
+    *,
+    step: float,
+    reference: float,
+    block: int,
+    line_freq: float | None,
+    sampling_rate: float,
+) -> np.ndarray:
+    """Slowly varying baseline plus line hum of one recording, from its level lattice.
+
+    With ``k`` open channels a sample is ``b(t) + k * step + noise``, so
+    ``exp(2 pi i x / step)`` does not depend on ``k``: its mean over a block of rows
+    points at ``2 pi b / step`` whatever the channels do. The block phases give the
+    drift (see ``_drift_phase``: the first block's baseline must lie within half a
+    step of ``reference``); the hum is the sinusoid at
+    ``line_freq`` that best fits the current, refined by what is left of the phase
+    (linearised least squares). ``x`` should already be coarsely detrended so that the baseline
+    moves by less than half a step between blocks.
+    """
+    n = len(x)
+    z = np.exp(2j * np.pi * x / step)
+    rotate = np.exp(-2j * np.pi * reference / step)
+    if line_freq is None:
+        return reference + step / (2 * np.pi) * _drift_phase(z, rotate, block)
+    angle = 2 * np.pi * line_freq / sampling_rate * np.arange(n)
+    basis = np.column_stack([np.cos(angle), np.sin(angle)])
+    # start from the sinusoid that fits the current itself: off by the channels' own
+    # content at line_freq, but close enough for the linearised lattice rounds, which
+    # fail alone once the hum's phase swing nears a radian (hum > step / 6)
+    coef, *_ = np.linalg.lstsq(basis, x - x.mean(), rcond=None)
+    hum = basis @ coef
+    for _ in range(_HUM_ITERATIONS):
+        drift_phase = _drift_phase(z * np.exp(-2j * np.pi * hum / step), rotate, block)
+        # what is left: |c| * exp(i * 2 pi (hum residual) / step) + noise
+        left = z * np.exp(-2j * np.pi * (reference + hum) / step - 1j * drift_phase)
+        left /= left.mean()
+        coef, *_ = np.linalg.lstsq(basis, left.imag, rcond=None)
+        hum += step / (2 * np.pi) * (basis @ coef)
+    return reference + step / (2 * np.pi) * drift_phase + hum
+
+
+class LatticeDetrender(TransformerMixin, BaseEstimator):
+    """Remove drift and line hum using the equally spaced levels of open channels.
+
+    A recording of identical channels sits, at every instant, on a lattice: the
+    current is ``baseline(t) + k * step + noise`` with ``k`` channels open. The phase
+    of ``exp(2 pi i x / step)`` ignores ``k``, so averaged over a block of rows it
+    tracks the baseline exactly, whatever the channels do, where a polynomial or
+    median trend also follows slow changes in how many channels are open. Per
+    recording (``groups``), ``transform``:
+
+    1. removes a coarse polynomial trend of ``degree``, anchored at the recording's
+       first row (drift that starts at zero, as in the competition data);
+    2. measures the lattice phase of blocks of ``block`` rows, unwraps it from the
+       first block and interpolates between block centres: the residual drift;
+    3. with ``line_freq``, fits the line hum as a sinusoid of that frequency to the
+       remaining phase (instead of a notch filter, which also removes the channels'
+       own signal near that frequency);
+    4. subtracts the baseline, so that ``k`` open channels read ``k * step_``.
+
+    ``fit`` learns ``step_`` (the current of one channel) and ``closed_level_`` (the
+    current with every channel closed) from the labelled training rows, which anchors
+    every recording to the same lattice. Other columns of ``X`` pass through
+    unchanged. Measured on ``make_ion_switching`` (train 1M, test 500k rows), the
+    baseline error fell from 0.07-0.30 pA (50 Hz notch and cubic trend) to 0.01 pA,
+    and the exact Bayes posterior computed on the cleaned signal went from 0.925 to
+    0.959 macro-F1, the value it reaches with the true baseline.
+
+    Parameters
+    ----------
+    step : "auto" or float, default="auto"
+        Current of one open channel, in the units of ``X``: negative for inward
+        currents that grow more negative as channels open. ``"auto"`` learns it from
+        ``y`` in ``fit`` (least squares of the current on the open-channel count
+        inside blocks of each recording, where drift cancels).
+    closed_level : "auto" or float, default="auto"
+        Current with every channel closed, the lattice's origin. ``"auto"`` learns it
+        from ``y`` in ``fit``. With both given as numbers, ``fit`` needs no labels.
+    block : int, default=1000
+        Rows per phase estimate. Larger blocks average more noise; the baseline must
+        move by less than half a step within one (after the coarse trend).
+    degree : int, default=3
+        Degree of the coarse polynomial trend removed first (0: a constant).
+    line_freq : float, default=None
+        Frequency of the line hum in Hz (50 or 60); ``None`` leaves hum alone.
+    sampling_rate : float, default=10_000.0
+        Sampling rate in Hz, used with ``line_freq``.
+
+    Attributes
+    ----------
+    step_ : float
+        Current of one open channel.
+    closed_level_ : float
+        Current with every channel closed, before detrending.
+    coherence_ : float
+        Mean squared block coherence of the cleaned training current, in (0, 1]:
+        about ``exp(-4 pi^2 sd^2 / step^2)`` for Gaussian noise of sd ``sd``, plus
+        ``1 / block`` from averaging. Below ``4 / block`` the phases are mostly noise
+        and ``fit`` warns.
+    n_features_in_ : int
+        Number of input columns.
+    feature_names_in_ : ndarray of str
+        Input column names, when ``X`` had string column names.
+
+    See Also
+    --------
+    skion.ZScoreWindower : Scaling and context features, usually the next step.
+    skion.datasets.oracle_proba : The Bayes posterior used to measure cleaning.
+
+    Notes
+    -----
+    The lattice assumes the same single-channel current ``step`` in every recording
+    (identical channels, the same gain); a recording with another gain breaks it. The
+    first block of each recording must be within half a step of ``closed_level_``
+    once the coarse trend is removed, as for ``ZScoreWindower(detrend_anchor="start")``.
+    Noise larger than about half a step blurs the lattice (see ``coherence_``). Time
+    and memory are O(n_samples), one recording at a time.
+
+    Examples
+    --------
+    >>> from skion import LatticeDetrender
+    >>> from skion.datasets import make_ion_switching
+    >>> X, y, groups = make_ion_switching(100_000, regime="mixed", random_state=0)
+    >>> detrender = LatticeDetrender(line_freq=50.0).fit(X, y, groups=groups)
+    >>> round(detrender.step_, 2), round(detrender.closed_level_, 1)
+    (1.23, -2.7)
+    >>> Xt = detrender.transform(X, groups=groups)
+    >>> bool(abs(Xt[y == 10, 0].mean() - 10 * detrender.step_) < 0.05)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "step": [StrOptions({"auto"}), Real],
+        "closed_level": [StrOptions({"auto"}), Real],
+        "block": [Interval(Integral, 2, None, closed="left")],
+        "degree": [Interval(Integral, 0, None, closed="left")],
+        "line_freq": [Interval(Real, 0, None, closed="neither"), None],
+        "sampling_rate": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(
+        self,
+        *,
+        step="auto",
+        closed_level="auto",
+        block=1000,
+        degree=3,
+        line_freq=None,
+        sampling_rate=10_000.0,
+    ):
+        self.step = step
+        self.closed_level = closed_level
+        self.block = block
+        self.degree = degree
+        self.line_freq = line_freq
+        self.sampling_rate = sampling_rate
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(
+        self, X: ArrayLike, y: ArrayLike | None = None, groups: ArrayLike | None = None
+    ) -> LatticeDetrender:
+        """Learn the lattice (step and closed level) from labelled training recordings.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            One row per time sample, in time order; the current is column 0.
+        y : array-like of shape (n_samples,), default=None
+            Open-channel count of every row. Needed unless ``step`` and
+            ``closed_level`` are both numbers.
+        groups : array-like of shape (n_samples,), default=None
+            Recording of each row.
+
+        Returns
+        -------
+        self : LatticeDetrender
+            The fitted transformer.
+        """
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        if self.line_freq is not None and not self.line_freq < self.sampling_rate / 2:
+            raise ValueError(
+                f"line_freq={self.line_freq} Hz must be below the Nyquist frequency "
+                f"sampling_rate / 2 = {self.sampling_rate / 2} Hz."
+            )
+        if self.step != "auto" and not (np.isfinite(self.step) and self.step != 0):
+            raise ValueError(f"step must be a finite non-zero number or 'auto', got {self.step!r}.")
+        learn = self.step == "auto" or self.closed_level == "auto"
+        if learn and y is None:
+            raise ValueError(
+                "LatticeDetrender requires y to be passed, but the target y is None: it "
+                "learns step and closed_level from the open-channel counts. Pass y to fit, "
+                "or give both step and closed_level as numbers."
+            )
+        current = X[:, 0].astype(np.float64)
+        bounds = segment_bounds(len(current), groups)
+        coarse = self._coarse(current, bounds)
+        step = None if self.step == "auto" else float(self.step)
+        level = None if self.closed_level == "auto" else float(self.closed_level)
+        if learn:
+            counts = self._check_counts(y, len(current))
+            step, level = self._learn_lattice(coarse, counts, bounds, step, level)
+        self.step_, self.closed_level_ = float(step), float(level)
+        self.coherence_ = _coherence(
+            coarse - self._baseline(coarse, bounds), self.step_, self.block
+        )
+        if self.coherence_ < 4.0 / self.block:
+            warnings.warn(
+                f"The level lattice is barely visible (coherence_={self.coherence_:.2g} for "
+                f"blocks of {self.block} rows): noise is large against step_={self.step_:.3g}, "
+                "so the drift estimate is mostly noise. Increase block or check step.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return self
+
+    def transform(self, X: ArrayLike, groups: ArrayLike | None = None) -> np.ndarray:
+        """Subtract each recording's baseline from the current (column 0).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            One row per time sample, in time order.
+        groups : array-like of shape (n_samples,), default=None
+            Recording of each row; nothing is computed across recordings.
+
+        Returns
+        -------
+        X_out : ndarray of shape (n_samples, n_features)
+            ``X`` with column 0 replaced by the current above the closed level
+            (``k`` open channels read about ``k * step_``). Same dtype as ``X``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        out = np.array(X, copy=True)
+        current = X[:, 0].astype(np.float64)
+        bounds = segment_bounds(len(current), groups)
+        coarse = self._coarse(current, bounds)
+        out[:, 0] = coarse - self._baseline(coarse, bounds)
+        return out
+
+    def fit_transform(
+        self, X: ArrayLike, y: ArrayLike | None = None, groups: ArrayLike | None = None
+    ) -> np.ndarray:
+        """Fit, then transform the same rows (``groups`` reaches both steps).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            One row per time sample, in time order.
+        y : array-like of shape (n_samples,), default=None
+            Open-channel count of every row.
+        groups : array-like of shape (n_samples,), default=None
+            Recording of each row.
+
+        Returns
+        -------
+        X_out : ndarray of shape (n_samples, n_features)
+            See :meth:`transform`.
+        """
+        return self.fit(X, y, groups=groups).transform(X, groups=groups)
+
+    def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
+        """Names of the output columns: the input names (nothing is added).
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Input column names; defaults to ``feature_names_in_`` or ``x0, x1, ...``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+            The input column names.
+        """
+        from sklearn.utils.validation import _check_feature_names_in
+
+        check_is_fitted(self)
+        return np.asarray(_check_feature_names_in(self, input_features), dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.target_tags.required = True
+        return tags
+
+    # ---------------------------------------------------------------- helpers
+    def _coarse(self, current, bounds):
+        """The current with each recording's polynomial trend removed (start-anchored)."""
+        coarse = current.copy()
+        for start, end in zip(*bounds, strict=True):
+            part = coarse[start:end, None]
+            coarse[start:end] = remove_trend(part, "poly", degree=self.degree, anchor="start")[:, 0]
+        return coarse
+
+    def _baseline(self, coarse, bounds, step=None, level=None):
+        """The lattice baseline of every row (``closed_level_`` plus drift and hum)."""
+        baseline = np.empty_like(coarse)
+        for start, end in zip(*bounds, strict=True):
+            baseline[start:end] = lattice_baseline(
+                coarse[start:end],
+                step=self.step_ if step is None else step,
+                reference=self.closed_level_ if level is None else level,
+                block=self.block,
+                line_freq=self.line_freq,
+                sampling_rate=self.sampling_rate,
+            )
+        return baseline
+
+    @staticmethod
+    def _check_counts(y, n_samples):
+        y = column_or_1d(y, warn=True)
+        if y.shape != (n_samples,):
+            raise ValueError(f"y must have {n_samples} rows like X, got shape {y.shape}.")
+        if y.dtype.kind not in "iufb":
+            raise ValueError(
+                f"Unknown label type: y must hold open-channel counts (integers >= 0), "
+                f"got dtype {y.dtype}."
+            )
+        y = y.astype(np.float64)
+        if not np.all(np.isfinite(y)) or np.any(y < 0) or np.any(y != np.round(y)):
+            raise ValueError("y must hold open-channel counts: finite integers >= 0.")
+        if len(np.unique(y)) < 2:
+            raise ValueError(
+                "y holds one class (a single open-channel count); learning the lattice "
+                "step needs at least two. Give step as a number instead."
+            )
+        return y
+
+    def _learn_lattice(self, coarse, counts, bounds, step, level):
+        """Step and closed level from the labelled training rows.
+
+        The step is the within-block least-squares slope of the current on the counts
+        (block means removed, inside each recording): drift is constant within a block,
+        so it cancels, where a plain regression on the coarsely detrended current is
+        biased by the trend following the occupancy. The closed level starts as the mean
+        of ``current - step * counts`` and becomes the mean lattice baseline at the
+        recordings' first rows, where the coarse trend anchors every recording.
+        """
+        if step is None:
+            dx, dk = [], []
+            for start, end in zip(*bounds, strict=True):
+                for values, out in ((coarse, dx), (counts, dk)):
+                    means, _ = _block_means(values[start:end], self.block)
+                    size = max(1, (end - start) // self.block)
+                    edges = np.linspace(0, end - start, size + 1).astype(np.int64)
+                    out.append(values[start:end] - np.repeat(means, np.diff(edges)))
+            dx, dk = np.concatenate(dx), np.concatenate(dk)
+            spread = float(dk @ dk)
+            if spread == 0:
+                raise ValueError(
+                    "The open-channel count never changes inside a block of a recording, so "
+                    "the step cannot be learned; give step as a number or a smaller block."
+                )
+            step = float(dx @ dk) / spread
+        if level is None:
+            level = float(
+                np.mean(
+                    [
+                        np.mean(
+                            coarse[start : start + self.block]
+                            - step * counts[start : start + self.block]
+                        )
+                        for start in bounds[0]
+                    ]
+                )
+            )
+            baseline = self._baseline(coarse, bounds, step, level)
+            level = float(np.mean(baseline[bounds[0]]))
+        return step, level
