@@ -293,10 +293,11 @@ class LatticeDetrender(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         out = np.array(X, copy=True)
-        current = X[:, 0].astype(np.float64)
-        bounds = segment_bounds(len(current), groups)
-        coarse = self._coarse(current, bounds)
-        out[:, 0] = coarse - self._baseline(coarse, bounds)
+        # one recording at a time: the temporaries (float64 and complex copies of the
+        # current) stay the size of the longest recording, not of X
+        for start, end in zip(*segment_bounds(len(X), groups), strict=True):
+            coarse = self._coarse(X[start:end, 0].astype(np.float64), None)
+            out[start:end, 0] = coarse - self._baseline(coarse, None)
         return out
 
     def fit_transform(
@@ -346,8 +347,12 @@ class LatticeDetrender(TransformerMixin, BaseEstimator):
 
     # ---------------------------------------------------------------- helpers
     def _coarse(self, current, bounds):
-        """The current with each recording's polynomial trend removed (start-anchored)."""
+        """The current with each recording's polynomial trend removed (start-anchored).
+
+        ``bounds=None``: ``current`` is one recording.
+        """
         coarse = current.copy()
+        bounds = bounds or segment_bounds(len(current))
         for start, end in zip(*bounds, strict=True):
             part = coarse[start:end, None]
             coarse[start:end] = remove_trend(part, "poly", degree=self.degree, anchor="start")[:, 0]
@@ -356,6 +361,7 @@ class LatticeDetrender(TransformerMixin, BaseEstimator):
     def _baseline(self, coarse, bounds, step=None, level=None):
         """The lattice baseline of every row (``closed_level_`` plus drift and hum)."""
         baseline = np.empty_like(coarse)
+        bounds = bounds or segment_bounds(len(coarse))
         for start, end in zip(*bounds, strict=True):
             baseline[start:end] = lattice_baseline(
                 coarse[start:end],
