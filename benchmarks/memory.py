@@ -8,8 +8,8 @@ returned array plus a bounded working set that does not grow with the signal:
 - ``unet``: ``SequenceUNetClassifier.predict_proba`` at seed defaults (window 10000, flip
   TTA), chunked inference;
 - ``hmm``: ``HMMClassifier.predict`` on ``--recordings`` recordings of equal length;
-- ``zscore``: ``ZScoreWindower`` with the gradient-boosting baseline's context features
-  (notch, cubic detrend, 3 lags and leads, rolling windows 5 and 15) ``transform``, on
+- ``zscore``: the gradient-boosting baseline's cleaning ``transform`` (``LatticeDetrender``,
+  then ``ZScoreWindower`` with 3 lags and leads and rolling windows 5 and 15), on
   ``--recordings`` recordings.
 
     python benchmarks/memory.py [--models unet hmm zscore] [--sizes 1000000 10000000]
@@ -52,7 +52,7 @@ def _measure(model: str, n_samples: int, n_recordings: int) -> dict:
         else:
             with sklearn.config_context(enable_metadata_routing=True):
                 clf = baseline_pipelines()["gradient boosting (context)"]["clean"]
-            clf.fit(X, groups=fit_groups)
+            clf.fit(X, y, groups=fit_groups)
             run = clf.transform
     X_long = np.resize(X, (n_samples, 1)).astype(np.float32)
     before = _peak_mb()

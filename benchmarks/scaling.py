@@ -1,16 +1,17 @@
 """Scaling: fit and predict time of every model versus the number of samples.
 
 For each size a fresh ``make_ion_switching`` draw (all regimes) is cleaned once by the
-``skion demo`` cleaning step (timed as "ZScoreWindower"), then each model is timed on the
+``skion demo`` cleaning step (``LatticeDetrender`` + ``ZScoreWindower``, timed as
+"cleaning"), then each model is timed on the
 cleaned signal:
 
 - U-Net at the demo's CPU config: a fit of 1 epoch (build, trace, windowing, one epoch) and
   the extra time of a fit of 2 epochs (the per-epoch cost, which is what scales with data),
   then ``predict`` after a warm-up call on a short slice;
 - HMMClassifier fit and predict;
-- ZScoreWindower(context=3, rolling_windows=(5, 15)) fit + transform (the boosting
-  features) and gradient boosting on them, 10 iterations without early stopping (so the
-  work per iteration, not the stopping point, sets the time).
+- the cleaning with ZScoreWindower(context=3, rolling_windows=(5, 15)) fit + transform
+  (the boosting features) and gradient boosting on them, 10 iterations without early
+  stopping (so the work per iteration, not the stopping point, sets the time).
 
 Prints a markdown table with the log-log slope of time vs samples fitted over the sizes
 from 1e6 up (1.0 = linear), and saves a plot.
@@ -56,8 +57,8 @@ def _measure(n: int) -> dict:
     times = {}
 
     clean = baselines["HMMClassifier"]["clean"]
-    Z, times["ZScoreWindower (cleaning) fit+transform"] = _timed(
-        lambda: clean.fit(X, groups=groups).transform(X, groups=groups)
+    Z, times["cleaning (LatticeDetrender + ZScoreWindower) fit+transform"] = _timed(
+        lambda: clean.fit(X, y, groups=groups).transform(X, groups=groups)
     )
 
     unet = unet_pipeline(random_state=0, **UNET_DEFAULTS)["unet"]
@@ -75,8 +76,8 @@ def _measure(n: int) -> dict:
 
     boosting = baselines["gradient boosting (context)"]
     features = boosting["clean"]
-    F, times["ZScoreWindower (context) fit+transform"] = _timed(
-        lambda: features.fit(X, groups=groups).transform(X, groups=groups)
+    F, times["cleaning + context features fit+transform"] = _timed(
+        lambda: features.fit(X, y, groups=groups).transform(X, groups=groups)
     )
     hgb = boosting["hgb"].set_params(max_iter=10, early_stopping=False)
     _, times["gradient boosting fit (10 iterations)"] = _timed(lambda: hgb.fit(F, y))
