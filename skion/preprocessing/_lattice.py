@@ -35,7 +35,6 @@ def _drift_phase(z: np.ndarray, rotate: complex, block: int) -> np.ndarray:
     """
     means, centres = _block_means(z, max(1, min(block, len(z) // 8)))
     phase = np.unwrap(np.angle(means * rotate))
-
     return np.interp(np.arange(len(z)), centres, phase)
 
 
@@ -73,10 +72,10 @@ def lattice_baseline(
     ``exp(2 pi i x / step)`` does not depend on ``k``: its mean over a block of rows
     points at ``2 pi b / step`` whatever the channels do. The block phases give the
     drift (see ``_drift_phase``: the first block's baseline must lie within half a
-    step of ``reference``); the hum is the sinusoid at
-    ``line_freq`` that best fits the current, refined by what is left of the phase
-    (linearised least squares). ``x`` should already be coarsely detrended so that the baseline
-    moves by less than half a step between blocks.
+    step of ``reference``). The hum is the sinusoid at ``line_freq`` that best fits
+    the current, refined on what the drift leaves of the phase (linearised least
+    squares). ``x`` should already be coarsely detrended, so that the baseline moves by
+    less than half a step between blocks.
     """
     n = len(x)
     z = np.exp(2j * np.pi * x / step)
@@ -97,6 +96,7 @@ def lattice_baseline(
         left /= left.mean()
         coef, *_ = np.linalg.lstsq(basis, left.imag, rcond=None)
         hum += step / (2 * np.pi) * (basis @ coef)
+    drift_phase = _drift_phase(z * np.exp(-2j * np.pi * hum / step), rotate, block)
     return reference + step / (2 * np.pi) * drift_phase + hum
 
 
