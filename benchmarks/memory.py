@@ -50,8 +50,9 @@ def _measure(model: str, n_samples: int, n_recordings: int) -> dict:
             clf = HMMClassifier().fit(X, y, groups=fit_groups)
             run = clf.predict
         else:
-            with sklearn.config_context(enable_metadata_routing=True):
-                clf = baseline_pipelines()["gradient boosting (context)"]["clean"]
+            # the cleaning is a Pipeline: groups reach its steps through metadata routing
+            sklearn.set_config(enable_metadata_routing=True)
+            clf = baseline_pipelines()["gradient boosting (context)"]["clean"]
             clf.fit(X, y, groups=fit_groups)
             run = clf.transform
     X_long = np.resize(X, (n_samples, 1)).astype(np.float32)
