@@ -42,8 +42,8 @@ def _cleaning(**context) -> Pipeline:
 
     ``LatticeDetrender`` replaced a 50 Hz notch plus cubic trend: the notch also removed
     the channels' own signal near 50 Hz and the trend followed slow changes in occupancy,
-    together 0.07-0.30 pA of baseline error, which cost the HMM 0.044 macro-F1 in
-    ``benchmarks/quality.py`` (docs/benchmarks.md).
+    together 0.18 pA of baseline error (0.011 pA now), which cost the HMM 0.043 macro-F1
+    (``benchmarks/cleaning.py``, docs/benchmarks.md).
     """
     steps = [
         ("baseline", LatticeDetrender(line_freq=50.0)),
