@@ -101,7 +101,7 @@ def lattice_baseline(
     basis = np.column_stack([np.cos(angle), np.sin(angle)])
     # start from the sinusoid that fits the current itself: off by the channels' own
     # content at line_freq, but close enough for the linearised lattice rounds, which
-    # fail alone once the hum's phase swing nears a radian (hum > step / 6)
+    # alone failed on a large hum (0.5 pA against a 1.23 pA step, a 2.6 rad swing)
     coef, *_ = np.linalg.lstsq(basis, x - x.mean(), rcond=None)
     hum = basis @ coef
     for _ in range(_HUM_ITERATIONS):
