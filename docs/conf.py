@@ -44,7 +44,14 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "**.ipynb_checkpoints", "auto_examples/*.md", "sphinxext"]
+# _static/*.md: tables written by the benchmark scripts (--out), included in no page
+exclude_patterns = [
+    "_build",
+    "**.ipynb_checkpoints",
+    "auto_examples/*.md",
+    "sphinxext",
+    "_static/*.md",
+]
 default_role = "py:obj"  # `name` in reST docstrings links to the object when it exists
 
 # -- MyST (the hand-written pages are Markdown) ------------------------------------------
