@@ -7,7 +7,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_feature_names_in,
@@ -18,6 +18,7 @@ from sklearn.utils.validation import (
 
 from ..windowing import segment_bounds
 from ._cleaning import remove_trend
+from ._recordings import RecordingTransformerMixin
 
 __all__ = ["LatticeDetrender"]
 
@@ -115,7 +116,7 @@ def lattice_baseline(
     return reference + step / (2 * np.pi) * drift_phase + hum
 
 
-class LatticeDetrender(TransformerMixin, BaseEstimator):
+class LatticeDetrender(RecordingTransformerMixin, BaseEstimator):
     """Remove drift and line hum using the equally spaced levels of open channels.
 
     A recording of identical channels sits, at every instant, on a lattice: the
@@ -316,27 +317,6 @@ class LatticeDetrender(TransformerMixin, BaseEstimator):
             coarse = self._coarse(X[start:end, 0].astype(np.float64), None)
             out[start:end, 0] = coarse - self._baseline(coarse, None)
         return out
-
-    def fit_transform(
-        self, X: ArrayLike, y: ArrayLike | None = None, groups: ArrayLike | None = None
-    ) -> np.ndarray:
-        """Fit, then transform the same rows (``groups`` reaches both steps).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            One row per time sample, in time order.
-        y : array-like of shape (n_samples,), default=None
-            Open-channel count of every row.
-        groups : array-like of shape (n_samples,), default=None
-            Recording of each row.
-
-        Returns
-        -------
-        X_out : ndarray of shape (n_samples, n_features)
-            See :meth:`transform`.
-        """
-        return self.fit(X, y, groups=groups).transform(X, groups=groups)
 
     def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
         """Names of the output columns: the input names (nothing is added).

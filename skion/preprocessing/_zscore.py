@@ -7,18 +7,19 @@ from numbers import Integral, Real
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from ..windowing import segment_bounds
 from ._cleaning import remove_line_noise, remove_trend
 from ._context import rolling_mean_std, shifted
+from ._recordings import RecordingTransformerMixin
 
 __all__ = ["ZScoreWindower"]
 
 
-class ZScoreWindower(TransformerMixin, BaseEstimator):
+class ZScoreWindower(RecordingTransformerMixin, BaseEstimator):
     """Standardise a recording with training statistics and add neighbour features.
 
     The seed recipe z-scores the test signal with the mean and standard deviation of
@@ -243,27 +244,6 @@ class ZScoreWindower(TransformerMixin, BaseEstimator):
             yield shifted(part, -k, *bounds)
         for width in self.rolling_windows:
             yield from rolling_mean_std(part, int(width), *bounds)
-
-    def fit_transform(
-        self, X: ArrayLike, y: ArrayLike | None = None, groups: ArrayLike | None = None
-    ) -> np.ndarray:
-        """Fit, then transform the same rows (``groups`` reaches both steps).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            One row per time sample, in time order.
-        y : None
-            Ignored.
-        groups : array-like of shape (n_samples,), default=None
-            Recording of each row.
-
-        Returns
-        -------
-        X_out : ndarray of shape (n_samples, n_features_out)
-            See :meth:`transform`.
-        """
-        return self.fit(X, y, groups=groups).transform(X, groups=groups)
 
     def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
         """Names of the output columns.
