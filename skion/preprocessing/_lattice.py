@@ -155,7 +155,8 @@ class LatticeDetrender(RecordingTransformerMixin, BaseEstimator):
         from ``y`` in ``fit``. With both given as numbers, ``fit`` needs no labels.
     block : int, default=1000
         Rows per phase estimate. Larger blocks average more noise; the baseline must
-        move by less than half a step within one (after the coarse trend).
+        move by less than half a step within one (after the coarse trend). A recording
+        shorter than eight blocks uses blocks of an eighth of its length.
     degree : int, default=3
         Degree of the coarse polynomial trend removed first (0: a constant).
     line_freq : float, default=None
