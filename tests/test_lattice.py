@@ -42,10 +42,9 @@ def test_removes_drift_and_hum_on_unseen_recordings(data):
     truth = _true_current(X_test, models)
     cleaned = LatticeDetrender(line_freq=50.0).fit(X, y, groups=groups)
     error = cleaned.transform(X_test, groups=groups_test)[:, 0] - truth
-    with sklearn.config_context(enable_metadata_routing=False):
-        classic = ZScoreWindower(
-            detrend="poly", detrend_degree=3, detrend_anchor="start", notch_freq=50.0
-        ).fit(X, groups=groups)
+    classic = ZScoreWindower(
+        detrend="poly", detrend_degree=3, detrend_anchor="start", notch_freq=50.0
+    ).fit(X, groups=groups)
     classic_current = classic.transform(X_test, groups=groups_test)[:, 0]
     classic_current = classic_current * classic.scale_[0] + classic.center_[0]
     classic_error = classic_current - (truth + np.mean(classic_current - truth))
