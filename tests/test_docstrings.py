@@ -49,14 +49,20 @@ def _public_objects():
                 continue  # constants such as __version__, REGIMES
             qualname = f"{obj.__module__}.{obj.__qualname__}"
             seen.setdefault(qualname, (obj, "class" if inspect.isclass(obj) else "function"))
-            if inspect.isclass(obj):
-                for attr, value in vars(obj).items():
+            if not inspect.isclass(obj):
+                continue
+            # methods skion defines, on the class or a skion mixin it inherits from
+            for owner in obj.__mro__:
+                if not owner.__module__.startswith("skion"):
+                    continue
+                for attr, value in vars(owner).items():
                     if attr.startswith("_"):
                         continue
                     if isinstance(value, classmethod | staticmethod):
                         value = value.__func__
                     if inspect.isfunction(value) or isinstance(value, property):
-                        seen.setdefault(f"{qualname}.{attr}", (value, "method"))
+                        owner_name = f"{owner.__module__}.{owner.__qualname__}"
+                        seen.setdefault(f"{owner_name}.{attr}", (value, "method"))
     return sorted((name, obj, kind) for name, (obj, kind) in seen.items())
 
 
