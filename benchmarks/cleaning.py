@@ -41,13 +41,18 @@ def true_current(X, models):
 
 
 def _notch_and_cubic(X, y, groups):
-    """ZScoreWindower's cleaning, in pA above the closed level (median of y == 0 rows)."""
+    """ZScoreWindower's cleaning in pA, minus the closed level (the median cleaned training
+    current of the y == 0 rows)."""
     zs = ZScoreWindower(detrend="poly", detrend_degree=3, detrend_anchor="start", notch_freq=50.0)
     zs.fit(X, groups=groups)
-    closed = float(np.median(X[y == 0, 0])) if np.any(y == 0) else 0.0
+
+    def in_pa(X_new, groups_new):
+        return zs.transform(X_new, groups=groups_new)[:, 0] * zs.scale_[0] + zs.center_[0]
+
+    closed = float(np.median(in_pa(X, groups)[y == 0])) if np.any(y == 0) else 0.0
 
     def clean(X_new, groups_new, _models):
-        return zs.transform(X_new, groups=groups_new)[:, 0] * zs.scale_[0] + zs.center_[0] - closed
+        return in_pa(X_new, groups_new) - closed
 
     return clean
 

@@ -42,7 +42,7 @@ def _cleaning(**context) -> Pipeline:
 
     ``LatticeDetrender`` replaced a 50 Hz notch plus cubic trend: the notch also removed
     the channels' own signal near 50 Hz and the trend followed slow changes in occupancy,
-    together 0.18 pA of baseline error (0.011 pA now), which cost the HMM 0.043 macro-F1
+    together 0.16 pA of baseline error (0.011 pA now), which cost the HMM 0.043 macro-F1
     (``benchmarks/cleaning.py``, docs/benchmarks.md).
     """
     steps = [

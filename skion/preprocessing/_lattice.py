@@ -139,7 +139,7 @@ class LatticeDetrender(RecordingTransformerMixin, BaseEstimator):
     current with every channel closed) from the labelled training rows, which anchors
     every recording to the same lattice. Other columns of ``X`` pass through
     unchanged. Measured on ``make_ion_switching`` (train 1M, test 500k rows,
-    ``benchmarks/cleaning.py``), the mean baseline error fell from 0.18 pA (50 Hz
+    ``benchmarks/cleaning.py``), the mean baseline error fell from 0.16 pA (50 Hz
     notch and cubic trend) to 0.011 pA, and the exact Bayes posterior computed on the
     cleaned signal went from 0.925 to 0.958 macro-F1 (0.959 with the true baseline).
 
