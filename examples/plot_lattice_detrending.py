@@ -33,7 +33,7 @@ def true_current(X, models):
     """The current above the closed level, without the generator's hum and drift."""
     out = X[:, 0].astype(np.float64).copy()
     for m in models:
-        out[m.start : m.stop] -= m.offset + m.hum_and_drift()
+        out[m.start : m.stop] -= m.baseline()
     return out
 
 

@@ -15,7 +15,7 @@ def _true_current(X, models):
     """The current above the closed level, with the generator's hum and drift removed."""
     out = X[:, 0].astype(np.float64).copy()
     for m in models:
-        out[m.start : m.stop] -= m.offset + m.hum_and_drift()
+        out[m.start : m.stop] -= m.baseline()
     return out
 
 

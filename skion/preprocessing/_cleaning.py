@@ -8,6 +8,15 @@ import numpy as np
 from scipy.signal import filtfilt, iirnotch
 
 
+def check_below_nyquist(name, freq, sampling_rate):
+    """Raise a ValueError naming ``name`` unless ``freq`` is None or below Nyquist."""
+    if freq is not None and not freq < sampling_rate / 2:
+        raise ValueError(
+            f"{name}={freq} Hz must be below the Nyquist frequency "
+            f"sampling_rate / 2 = {sampling_rate / 2} Hz."
+        )
+
+
 def remove_line_noise(part, freq, sampling_rate, *, quality=30.0):
     """Zero-phase notch filter at ``freq`` Hz along axis 0 of one recording."""
     b, a = iirnotch(freq, quality, fs=sampling_rate)

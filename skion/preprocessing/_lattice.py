@@ -17,7 +17,7 @@ from sklearn.utils.validation import (
 )
 
 from ..windowing import segment_bounds
-from ._cleaning import remove_trend
+from ._cleaning import check_below_nyquist, remove_trend
 from ._recordings import RecordingTransformerMixin
 
 __all__ = ["LatticeDetrender"]
@@ -256,11 +256,7 @@ class LatticeDetrender(RecordingTransformerMixin, BaseEstimator):
             The fitted transformer.
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
-        if self.line_freq is not None and not self.line_freq < self.sampling_rate / 2:
-            raise ValueError(
-                f"line_freq={self.line_freq} Hz must be below the Nyquist frequency "
-                f"sampling_rate / 2 = {self.sampling_rate / 2} Hz."
-            )
+        check_below_nyquist("line_freq", self.line_freq, self.sampling_rate)
         if self.step != "auto" and not (np.isfinite(self.step) and self.step != 0):
             raise ValueError(f"step must be a finite non-zero number or 'auto', got {self.step!r}.")
         learn = self.step == "auto" or self.closed_level == "auto"

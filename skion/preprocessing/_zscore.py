@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from ..windowing import segment_bounds
-from ._cleaning import remove_line_noise, remove_trend
+from ._cleaning import check_below_nyquist, remove_line_noise, remove_trend
 from ._context import rolling_mean_std, shifted
 from ._recordings import RecordingTransformerMixin
 
@@ -183,11 +183,7 @@ class ZScoreWindower(RecordingTransformerMixin, BaseEstimator):
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         self._check_rolling_windows()
-        if self.notch_freq is not None and not self.notch_freq < self.sampling_rate / 2:
-            raise ValueError(
-                f"notch_freq={self.notch_freq} Hz must be below the Nyquist frequency "
-                f"sampling_rate / 2 = {self.sampling_rate / 2} Hz."
-            )
+        check_below_nyquist("notch_freq", self.notch_freq, self.sampling_rate)
         self.center_, self.scale_ = self._statistics(self._clean(X, groups))
         return self
 
