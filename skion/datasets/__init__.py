@@ -4,6 +4,7 @@ from ._abf import read_abf
 from ._ion_switching import KINETICS, REGIMES, RecordingModel, make_ion_switching
 from ._liverpool import load_liverpool_csv
 from ._oracle import aggregated_chain, oracle_proba
+from ._patch_clamp import make_patch_clamp
 from ._telegraph import make_telegraph
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "aggregated_chain",
     "load_liverpool_csv",
     "make_ion_switching",
+    "make_patch_clamp",
     "make_telegraph",
     "oracle_proba",
     "read_abf",

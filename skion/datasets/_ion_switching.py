@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.linalg import expm
+from scipy.signal import bessel, sosfilt, sosfilt_zi
 from sklearn.utils import check_random_state
 
 __all__ = ["KINETICS", "REGIMES", "RecordingModel", "make_ion_switching"]
@@ -137,6 +138,14 @@ class RecordingModel:
         to ``drift_amplitude``.
     drift_amplitude : float
         Drift amplitude (pA).
+    hum_harmonics : tuple of float, default=()
+        Amplitudes (pA) of the hum's harmonics 2, 3, ...; harmonic ``h`` has phase
+        ``h * hum_phase``.
+    drift_path : ndarray of shape (n_samples,) or None, default=None
+        The drift of every row when ``drift="random_walk"``.
+    filter_cutoff : float or None, default=None
+        -3 dB frequency (Hz) of the 4-pole Bessel low-pass filter applied to the whole
+        current (baseline, channels and noise), as a patch-clamp amplifier does.
 
     See Also
     --------
@@ -174,6 +183,9 @@ class RecordingModel:
     hum_phase: float
     drift: str
     drift_amplitude: float
+    hum_harmonics: tuple = ()
+    drift_path: np.ndarray | None = None
+    filter_cutoff: float | None = None
 
     @property
     def n_samples(self) -> int:
@@ -185,15 +197,36 @@ class RecordingModel:
         n = self.n_samples
         t = np.arange(n) * self.dt
         out = self.hum_amplitude * np.sin(2 * np.pi * self.hum_frequency * t + self.hum_phase)
+        for h, amplitude in enumerate(self.hum_harmonics, start=2):
+            out += amplitude * np.sin(h * (2 * np.pi * self.hum_frequency * t + self.hum_phase))
         if self.drift == "sine":
             out += self.drift_amplitude * np.sin(np.pi * np.arange(n) / n)
         elif self.drift == "ramp":
             out += self.drift_amplitude * np.arange(n) / max(n - 1, 1)
+        elif self.drift == "random_walk":
+            out += self.drift_path
         return out
 
     def baseline(self) -> np.ndarray:
-        """Noise-free current with all channels closed: ``offset + hum + drift``."""
-        return self.offset + self.hum_and_drift()
+        """Noise-free current with all channels closed: ``offset + hum + drift``.
+
+        With ``filter_cutoff``, the baseline as the amplifier's filter outputs it.
+        """
+        out = self.offset + self.hum_and_drift()
+        if self.filter_cutoff is not None:
+            out = bessel_lowpass(out, self.filter_cutoff, 1.0 / self.dt)
+        return out
+
+
+def bessel_lowpass(signal: np.ndarray, cutoff: float, sampling_rate: float) -> np.ndarray:
+    """4-pole Bessel low-pass (-3 dB at ``cutoff`` Hz), causal, started at steady state.
+
+    The filter of patch-clamp amplifiers. Linear, so filtering a sum equals the sum of
+    the filtered parts (the initial state is scaled by each part's first value).
+    """
+    sos = bessel(4, cutoff, btype="low", norm="mag", output="sos", fs=sampling_rate)
+    zi = sosfilt_zi(sos) * signal[0]
+    return sosfilt(sos, signal, zi=zi)[0]
 
 
 def _stationary(Q):

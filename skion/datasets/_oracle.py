@@ -178,6 +178,11 @@ def oracle_proba(
                 f"model recordings must cover X contiguously from row 0; a recording starts "
                 f"at row {rec.start}, expected {expected}."
             )
+        if rec.filter_cutoff is not None:
+            raise ValueError(
+                "oracle_proba is exact only for unfiltered recordings; a recording was "
+                f"low-pass filtered at {rec.filter_cutoff:g} Hz (its samples are correlated)."
+            )
         if rec.n_channels >= n_classes:
             raise ValueError(
                 f"n_classes={n_classes} is too small for a recording of {rec.n_channels} channels."
