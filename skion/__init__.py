@@ -10,13 +10,14 @@ import os
 # unless they asked for it; must be set before TensorFlow is first imported.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from .hmm import HMMClassifier
+from .hmm import AggregatedHMM, HMMClassifier
 from .neural import SequenceUNetClassifier, build_unet
 from .preprocessing import LatticeDetrender, ZScoreWindower
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AggregatedHMM",
     "HMMClassifier",
     "LatticeDetrender",
     "SequenceUNetClassifier",

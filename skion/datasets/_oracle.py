@@ -9,20 +9,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..hmm import forward_backward
+from ..hmm._aggregated_chain import compositions
 from ._ion_switching import RecordingModel
 
 __all__ = ["aggregated_chain", "oracle_proba"]
-
-
-def _compositions(total, n_parts):
-    """All tuples of ``n_parts`` non-negative integers summing to ``total`` (lexicographic)."""
-    if n_parts == 1:
-        return [(total,)]
-    return [
-        (first, *rest)
-        for first in range(total, -1, -1)
-        for rest in _compositions(total - first, n_parts - 1)
-    ]
 
 
 def aggregated_chain(
@@ -77,7 +67,7 @@ def aggregated_chain(
     if int(n_channels) != n_channels or n_channels < 1:
         raise ValueError(f"n_channels must be a positive integer, got {n_channels!r}.")
     n_channels = int(n_channels)
-    counts = np.array(_compositions(n_channels, n_states), dtype=np.int64)
+    counts = np.array(compositions(n_channels, n_states), dtype=np.int64)
     radix = (n_channels + 1) ** np.arange(n_states)  # counts <-> integer key, no carries
     keys = counts @ radix
     index = np.full(int(keys.max()) + 1, -1, dtype=np.int64)
@@ -88,7 +78,7 @@ def aggregated_chain(
     for s in range(n_states):
         per_m = [(np.zeros(1, dtype=np.int64), np.ones(1))]
         for m in range(1, n_channels + 1):
-            outcomes = np.array(_compositions(m, n_states), dtype=np.int64)
+            outcomes = np.array(compositions(m, n_states), dtype=np.int64)
             coef = np.array(
                 [factorial(m) / np.prod([factorial(c) for c in row]) for row in outcomes]
             )

@@ -1,7 +1,8 @@
-"""Hidden Markov models: the supervised Gaussian HMM baseline and its inference tools."""
+"""Hidden Markov models: the aggregated-kinetics HMM, the supervised baseline, their tools."""
 
+from ._aggregated import AggregatedHMM
 from ._classifier import HMMClassifier
 from ._forward_backward import forward_backward
 from ._viterbi import viterbi
 
-__all__ = ["HMMClassifier", "forward_backward", "viterbi"]
+__all__ = ["AggregatedHMM", "HMMClassifier", "forward_backward", "viterbi"]

@@ -1,0 +1,600 @@
+"""AggregatedHMM: N identical channels of a small Markov scheme, fitted by EM without labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from numbers import Integral, Real
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.ndimage import uniform_filter1d
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..windowing import segment_bounds
+from ._aggregated_chain import AggregatedChain
+from ._baseline import fit_baseline
+from ._calibration import Lattice, calibrate_lattice, noise_sd
+from ._count_kernels import count_forward_backward
+
+__all__ = ["AggregatedHMM"]
+
+#: Rows per recording used to choose between starting points (orientation, step).
+_SCREEN_ROWS = 200_000
+_SCREEN_ITER = 6
+#: Baseline-only EM rounds when predicting a new recording.
+_PREDICT_ROUNDS = 4
+
+
+@dataclass(frozen=True)
+class _Params:
+    """Everything the E-step needs, shared by all recordings."""
+
+    chain: AggregatedChain
+    rates: np.ndarray  # edge rates, s^-1
+    step: float
+    noise: float
+    dt: float
+
+
+def _log_emission(x, baseline, step, noise, n_counts, labels=None):
+    """Per-count Gaussian log-density rows scaled by their maxima, and the maxima's sum."""
+    k = np.arange(n_counts)
+    z = (x - baseline)[:, None] - step * k[None, :]
+    log_em = -0.5 * (z / noise) ** 2 - np.log(noise) - 0.5 * np.log(2 * np.pi)
+    if labels is not None:
+        log_em = np.where(labels[:, None] == k[None, :], log_em, -np.inf)
+    row_max = log_em.max(axis=1)
+    return np.exp(log_em - row_max[:, None]), float(row_max.sum())
+
+
+def _e_step(xs, baselines, params, labels=None):
+    """Count posteriors per recording, expected transitions and the log-likelihood."""
+    chain = params.chain
+    A = chain.transition(params.rates, params.dt)
+    initial = chain.initial(params.rates)
+    xi = np.zeros(A.shape)
+    gammas, loglik = [], 0.0
+    for i, (x, b) in enumerate(zip(xs, baselines, strict=True)):
+        em, offset = _log_emission(
+            x, b, params.step, params.noise, chain.n_channels + 1,
+            None if labels is None else labels[i],
+        )
+        gamma, xi, log_scale = count_forward_backward(em, chain.level, A, initial, xi)
+        gammas.append(gamma)
+        loglik += log_scale + offset
+    return gammas, xi, loglik
+
+
+def _moments(gamma):
+    k = np.arange(gamma.shape[1])
+    return gamma @ k, gamma @ (k * k)
+
+
+class AggregatedHMM(ClassifierMixin, BaseEstimator):
+    """Idealize a recording without labels: N identical channels of a Markov scheme, by EM.
+
+    Every channel follows the linear scheme ``C1 - ... - C_nc - O1 - ... - O_no``
+    (``n_closed`` closed and ``n_open`` open states, one rate per edge and direction, in
+    s^-1). The hidden state of a recording is the occupancy vector of its ``N`` channels
+    (66 states for 10 channels of 3 states), whose per-sample transition matrix is the
+    exact ``expm(Q_agg / sampling_rate)``. The current is::
+
+        baseline(t) + unitary_current * n_open(t) + noise_sd * N(0, 1)
+
+    with one unitary current (either sign) and one noise sd shared by all recordings,
+    and a baseline per recording: a constant, or a drift tracked by a moving mean over
+    ``baseline_window`` seconds, plus line hum when ``line_freq`` is given.
+
+    ``fit`` runs EM (Baum-Welch) like :class:`sklearn.mixture.GaussianMixture`: no labels
+    needed. It starts from a calibration of each recording (the noise from the spread
+    of successive differences; the unitary current and levels from equally spaced peaks
+    in the density of the current, smoothed over 1 to 32 samples as needed), tries both
+    signs of the current when ``current_sign="auto"``, and then alternates the
+    forward-backward pass with closed-form updates of the current, noise and baselines
+    and a maximum-likelihood update of the single-channel rates. With ``y`` (open
+    channels), the counts are known and EM estimates only the hidden kinetics.
+
+    ``predict_proba`` is the posterior over open-channel counts of each sample given its
+    whole recording, with the recording's own baseline re-estimated (a new recording
+    may sit at another offset or drift); ``predict`` is its argmax.
+
+    Parameters
+    ----------
+    n_channels : int or "auto", default="auto"
+        Channels per recording. ``"auto"``: the number of levels above the closed level
+        that the calibration finds (the largest over the recordings).
+    n_closed, n_open : int, default=2 and 1
+        Closed and open states of the single-channel scheme.
+    sampling_rate : float, default=10_000.0
+        Samples per second (Hz); the rates are per second.
+    unitary_current : float or None, default=None
+        Known current of one open channel (pA, with its sign); ``None`` estimates it.
+    current_sign : {"auto", "positive", "negative"}, default="auto"
+        Direction of the channel current. ``"auto"`` fits both and keeps the more
+        likely; when the two are equally likely (schemes symmetric in time), the end of
+        the lattice that is visited more is taken as closed.
+    baseline : {"track", "constant"}, default="track"
+        Per-recording baseline model.
+    baseline_window : float, default=0.2
+        Length (s) of the moving mean that tracks drift; must exceed the longest dwells
+        and be shorter than the drift's time scale.
+    line_freq : float or None, default=None
+        Mains frequency (Hz, 50 or 60) of line hum to fit with ``n_harmonics`` harmonics.
+    n_harmonics : int, default=3
+        Harmonics of the hum (1 = fundamental only).
+    max_channels : int, default=10
+        Largest ``N`` that ``"auto"`` may choose.
+    max_iter : int, default=100
+        EM iterations.
+    tol : float, default=1e-5
+        Stop when the log-likelihood per sample improves by less than this.
+    verbose : int, default=0
+        Print the log-likelihood of every iteration when > 0.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_channels_ + 1,)
+        Open-channel counts ``0..n_channels_``.
+    n_channels_ : int
+        Number of channels.
+    unitary_current_ : float
+        Current of one open channel (pA, signed).
+    noise_sd_ : float
+        Standard deviation of the white noise (pA).
+    rates_ : ndarray of shape (n_closed + n_open, n_closed + n_open)
+        Single-channel rate matrix ``Q`` (s^-1), states ordered closed then open.
+    open_states_ : ndarray of bool
+        Which single-channel states conduct.
+    closed_level_ : ndarray of shape (n_recordings,)
+        Mean baseline (pA) of every training recording.
+    open_probability_ : float
+        Stationary open probability of one channel under ``rates_``.
+    lower_bound_ : float
+        Log-likelihood per sample at the end of ``fit``.
+    n_iter_ : int
+        EM iterations run.
+    converged_ : bool
+        Whether ``tol`` was reached.
+    n_features_in_ : int
+        Columns seen in ``fit`` (only the first, the current, is modelled).
+
+    See Also
+    --------
+    skion.HMMClassifier : Supervised HMM whose states are the counts.
+    skion.datasets.make_patch_clamp : Recordings to test it on.
+
+    Notes
+    -----
+    The counts are Markov only at the level of occupancy vectors, not of counts, when
+    a channel has several closed or open states; that is why the hidden states are
+    occupancy vectors. The forward-backward pass is compiled (numba) and keeps the
+    forward variable only every 512 rows, so memory grows with ``n_samples * (N + 1)``,
+    not with the number of aggregated states.
+
+    Examples
+    --------
+    >>> from skion import AggregatedHMM
+    >>> from skion.datasets import make_patch_clamp
+    >>> X, y, groups, _ = make_patch_clamp(
+    ...     100_000, kinetics="slow", n_channels=2, unitary_current=-1.5, offset=3.0,
+    ...     noise=0.3, random_state=0,
+    ... )
+    >>> hmm = AggregatedHMM(baseline="constant").fit(X)  # no labels
+    >>> hmm.n_channels_, round(hmm.unitary_current_, 1), round(hmm.noise_sd_, 1)
+    (2, -1.5, 0.3)
+    >>> float((hmm.predict(X) == y).mean()) > 0.99
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "n_channels": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "n_closed": [Interval(Integral, 1, None, closed="left")],
+        "n_open": [Interval(Integral, 1, None, closed="left")],
+        "sampling_rate": [Interval(Real, 0, None, closed="neither")],
+        "unitary_current": [Real, None],
+        "current_sign": [StrOptions({"auto", "positive", "negative"})],
+        "baseline": [StrOptions({"track", "constant"})],
+        "baseline_window": [Interval(Real, 0, None, closed="neither")],
+        "line_freq": [Interval(Real, 0, None, closed="neither"), None],
+        "n_harmonics": [Interval(Integral, 1, None, closed="left")],
+        "max_channels": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        n_channels="auto",
+        n_closed=2,
+        n_open=1,
+        sampling_rate=10_000.0,
+        unitary_current=None,
+        current_sign="auto",
+        baseline="track",
+        baseline_window=0.2,
+        line_freq=None,
+        n_harmonics=3,
+        max_channels=10,
+        max_iter=100,
+        tol=1e-5,
+        verbose=0,
+    ):
+        self.n_channels = n_channels
+        self.n_closed = n_closed
+        self.n_open = n_open
+        self.sampling_rate = sampling_rate
+        self.unitary_current = unitary_current
+        self.current_sign = current_sign
+        self.baseline = baseline
+        self.baseline_window = baseline_window
+        self.line_freq = line_freq
+        self.n_harmonics = n_harmonics
+        self.max_channels = max_channels
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ helpers
+    def _window(self):
+        if self.baseline == "constant":
+            return None
+        return max(int(round(self.baseline_window * self.sampling_rate)), 3)
+
+    def _baseline(self, residual):
+        return fit_baseline(
+            residual,
+            window=self._window(),
+            line_freq=self.line_freq,
+            n_harmonics=self.n_harmonics,
+            sampling_rate=self.sampling_rate,
+        )
+
+    def _coarse_drift(self, x):
+        """Slow part of the raw current (zero mean), removed before calibration."""
+        window = self._window()
+        if window is None or 5 * window >= len(x):
+            return np.zeros(len(x))
+        slow = uniform_filter1d(x, 5 * window, mode="reflect")
+        return slow - np.median(slow)
+
+    def _split(self, X, groups):
+        x = np.asarray(X[:, 0], dtype=np.float64)
+        starts, ends = segment_bounds(len(x), groups)
+        return [x[s:e] for s, e in zip(starts, ends, strict=True)], starts, ends
+
+    def _check_nyquist(self):
+        if self.line_freq is not None and self.line_freq >= self.sampling_rate / 2:
+            raise ValueError(
+                f"line_freq={self.line_freq:g} Hz is at or above the Nyquist frequency "
+                f"{self.sampling_rate / 2:g} Hz of sampling_rate={self.sampling_rate:g}: "
+                "the hum cannot be resolved; set line_freq=None or check the rate."
+            )
+
+    # ------------------------------------------------------------ initialisation
+    def _calibrate(self, xs):
+        """Per-recording lattices (levels and noise) and the shared starting values."""
+        lattices = []
+        for x in xs:
+            drift = self._coarse_drift(x)
+            lat = calibrate_lattice(x - drift)
+            if lat is not None and self.unitary_current is not None:
+                lat = replace(lat, step=abs(float(self.unitary_current)))
+            lattices.append((lat, drift))
+        found = [lat for lat, _ in lattices if lat is not None]
+        if not found:
+            if self.unitary_current is None:
+                raise ValueError(
+                    "No equally spaced current levels were found in any recording: either "
+                    "no channel opens (a flat recording), or the noise hides the levels "
+                    "even after smoothing over 32 samples. Give unitary_current (pA) if it "
+                    "is known, or check that the recording holds channel openings."
+                )
+        return lattices
+
+    def _starts(self, xs, lattices):
+        """Candidate starting parameters: one per orientation of the lattice."""
+        found = [lat for lat, _ in lattices if lat is not None]
+        step = (
+            abs(float(self.unitary_current))
+            if self.unitary_current is not None
+            else float(np.median([lat.step for lat in found]))
+        )
+        sigma = float(np.median([noise_sd(x) for x in xs]))
+        levels = max([lat.n_levels for lat in found], default=2)
+        if self.n_channels == "auto":
+            n_channels = int(min(max(levels - 1, 1), self.max_channels))
+        else:
+            n_channels = int(self.n_channels)
+        signs = {"positive": (1.0,), "negative": (-1.0,), "auto": (1.0, -1.0)}[
+            self.current_sign
+        ]
+        if self.unitary_current is not None:
+            signs = (float(np.sign(self.unitary_current)),)
+        starts = []
+        for sign in signs:
+            baselines = []
+            for x, (lat, drift) in zip(xs, lattices, strict=True):
+                if lat is None:  # a recording without visible levels: lowest visited level
+                    low, high = np.quantile(x - drift, [0.001, 0.999])
+                    offset = low if sign > 0 else high
+                else:
+                    top = lat.offset + (lat.n_levels - 1) * lat.step
+                    offset = lat.offset if sign > 0 else top
+                baselines.append(offset + drift)
+            starts.append((sign * step, baselines))
+        return starts, n_channels, sigma
+
+    def _initial_rates(self, chain, xs, baselines, step):
+        """Rates whose open probability and relaxation time match the data roughly."""
+        occupancy = np.concatenate([(x - b) / step for x, b in zip(xs, baselines, strict=True)])
+        p_open = float(np.clip(occupancy.mean() / chain.n_channels, 0.02, 0.98))
+        x = occupancy[:100_000] - occupancy[:100_000].mean()
+        tau = 20.0  # samples, when the autocorrelation says nothing; EM refines it
+        if len(x) > 8:
+            spectrum = np.fft.rfft(x, 2 * len(x))
+            acf = np.fft.irfft(np.abs(spectrum) ** 2)[: min(2000, len(x) // 2)]
+            below = np.flatnonzero(acf[1:] < acf[1] / np.e)
+            if acf[1] > 0 and below.size:  # lag 1 onwards: free of the white noise
+                tau = float(max(below[0] + 1, 2))
+        fs = self.sampling_rate
+        k_open, k_close = p_open / tau * fs, (1 - p_open) / tau * fs
+        n_states = self.n_closed + self.n_open
+        rates = np.full(2 * (n_states - 1), 5 * (k_open + k_close))
+        gate = self.n_closed - 1  # edge C_nc -> O1
+        rates[gate] = k_open * self.n_closed
+        rates[(n_states - 1) + gate] = k_close * self.n_open
+        return rates
+
+    # ----------------------------------------------------------------------- EM
+    def _m_step(self, xs, gammas, baselines, params, labels):
+        """Closed-form updates of baselines, unitary current and noise."""
+        new_baselines, num, den = [], 0.0, 0.0
+        for x, gamma in zip(xs, gammas, strict=True):
+            mean_k, _ = _moments(gamma)
+            new_baselines.append(self._baseline(x - params.step * mean_k))
+        if self.unitary_current is None:
+            for x, b, gamma in zip(xs, new_baselines, gammas, strict=True):
+                mean_k, mean_k2 = _moments(gamma)
+                num += (x - b) @ mean_k
+                den += mean_k2.sum()
+            step = num / den if den > 0 else params.step
+        else:
+            step = float(self.unitary_current)
+        sq, n = 0.0, 0
+        for x, b, gamma in zip(xs, new_baselines, gammas, strict=True):
+            mean_k, mean_k2 = _moments(gamma)
+            r = x - b
+            sq += r @ r - 2 * step * (r @ mean_k) + step * step * mean_k2.sum()
+            n += len(x)
+        noise = float(np.sqrt(max(sq / n, 1e-12 * step * step)))
+        return new_baselines, replace(params, step=float(step), noise=noise)
+
+    def _em(self, xs, baselines, params, labels, max_iter, tol):
+        n_total = sum(len(x) for x in xs)
+        previous, converged, n_iter = -np.inf, False, 0
+        for n_iter in range(1, max_iter + 1):  # noqa: B007
+            gammas, xi, loglik = _e_step(xs, baselines, params, labels)
+            per_sample = loglik / n_total
+            if self.verbose:
+                print(f"EM iteration {n_iter}: log-likelihood per sample {per_sample:.6f}")
+            if per_sample - previous < tol:
+                converged = True
+                break
+            previous = per_sample
+            rates = params.chain.fit_rates(xi, params.rates, params.dt)
+            baselines, params = self._m_step(xs, gammas, baselines, params, labels)
+            params = replace(params, rates=rates)
+        return params, baselines, per_sample, n_iter, converged
+
+    # ---------------------------------------------------------------- public API
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: ArrayLike, y: ArrayLike | None = None, groups: ArrayLike | None = None):
+        """Fit channels, kinetics, current and noise by EM, with or without labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Current (first column, pA) of one or more recordings, in time order.
+        y : array-like of shape (n_samples,), default=None
+            Open channels of every row, when known.
+        groups : array-like of shape (n_samples,), default=None
+            Recording of every row; ``None``: one recording.
+
+        Returns
+        -------
+        self : AggregatedHMM
+            The fitted estimator.
+        """
+        self._check_nyquist()
+        if y is None:
+            X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
+        else:
+            X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
+            y = self._check_labels(y)
+        xs, starts, ends = self._split(X, groups)
+        dt = 1.0 / float(self.sampling_rate)
+        if y is not None:
+            params, baselines, labels = self._supervised_start(xs, y, starts, ends, dt)
+        else:
+            params, baselines = self._unsupervised_start(xs, dt)
+            labels = None
+        params, baselines, bound, n_iter, converged = self._em(
+            xs, baselines, params, labels, self.max_iter, self.tol
+        )
+        self._store(params, baselines, bound, n_iter, converged)
+        return self
+
+    def _check_labels(self, y):
+        y = np.asarray(y)
+        if y.dtype.kind not in "iuf" or not np.all(np.isfinite(y)):
+            raise ValueError(
+                "y must hold open-channel counts (non-negative integers), got values of "
+                f"dtype {y.dtype}."
+            )
+        if np.any(y < 0) or np.any(y != np.round(y)):
+            raise ValueError("y must hold open-channel counts (non-negative integers).")
+        return y.astype(np.int64)
+
+    def _supervised_start(self, xs, y, starts, ends, dt):
+        labels = [y[s:e] for s, e in zip(starts, ends, strict=True)]
+        top = int(y.max())
+        n_channels = top if self.n_channels == "auto" else int(self.n_channels)
+        if top > n_channels:
+            raise ValueError(
+                f"y holds {top} open channels but n_channels={self.n_channels}; raise "
+                "n_channels or check the labels."
+            )
+        n_channels = max(n_channels, 1)
+        if self.unitary_current is not None:
+            step = float(self.unitary_current)
+        else:
+            centred = [(x - x.mean(), k - k.mean()) for x, k in zip(xs, labels, strict=True)]
+            den = sum(k @ k for _, k in centred)
+            if den <= 0:
+                raise ValueError(
+                    "y never changes within a recording: the unitary current cannot be "
+                    "learned; give unitary_current or labels with openings."
+                )
+            step = sum(x @ k for x, k in centred) / den
+            if step == 0:
+                raise ValueError("The current does not change with y: no unitary current.")
+        baselines = [self._baseline(x - step * k) for x, k in zip(xs, labels, strict=True)]
+        residual = np.concatenate(
+            [x - b - step * k for x, b, k in zip(xs, baselines, labels, strict=True)]
+        )
+        noise = max(float(residual.std()), 1e-6 * abs(step))
+        chain = AggregatedChain(n_channels, self.n_closed, self.n_open)
+        rates = self._initial_rates(chain, xs, baselines, step)
+        return _Params(chain, rates, float(step), noise, dt), baselines, labels
+
+    def _unsupervised_start(self, xs, dt):
+        lattices = self._calibrate(xs)
+        candidates, n_channels, sigma = self._starts(xs, lattices)
+        chain = AggregatedChain(n_channels, self.n_closed, self.n_open)
+        best = None
+        screen = [x[:_SCREEN_ROWS] for x in xs]
+        for step, baselines in candidates:
+            rates = self._initial_rates(chain, xs, baselines, step)
+            params = _Params(chain, rates, step, sigma, dt)
+            if len(candidates) == 1:
+                return params, baselines
+            short = [b[:_SCREEN_ROWS] for b in baselines]
+            screened, _, bound, _, _ = self._em(screen, short, params, None, _SCREEN_ITER, 0.0)
+            occupancy_closed = np.mean(
+                np.concatenate([np.abs((x - b) / step) < 0.5 for x, b in zip(xs, baselines)])
+            )
+            key = (round(bound, 4), occupancy_closed)
+            if best is None or key > best[0]:
+                best = (key, params, baselines)
+        return best[1], best[2]
+
+    def _store(self, params, baselines, bound, n_iter, converged):
+        chain = params.chain
+        self.n_channels_ = chain.n_channels
+        self.classes_ = np.arange(chain.n_channels + 1)
+        self.unitary_current_ = float(params.step)
+        self.noise_sd_ = float(params.noise)
+        self.rates_ = chain.rate_matrix(params.rates)
+        self.open_states_ = chain.open_states
+        self.closed_level_ = np.array([float(np.mean(b)) for b in baselines])
+        stationary = AggregatedChain(1, self.n_closed, self.n_open).initial(params.rates)
+        self.open_probability_ = float(stationary[self.n_closed :].sum())
+        self.lower_bound_ = float(bound)
+        self.n_iter_ = int(n_iter)
+        self.converged_ = bool(converged)
+        self._params = params
+
+    def _decode(self, X, groups):
+        """Count posteriors and baselines of new recordings, each baseline re-estimated."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        xs, _, _ = self._split(X, groups)
+        params = self._params
+        weights = np.array(
+            [params.chain.initial(params.rates)[params.chain.level == k].sum()
+             for k in self.classes_]
+        )
+        baselines = [self._start_baseline(x, params, weights) for x in xs]
+        for _ in range(_PREDICT_ROUNDS):
+            gammas, _, _ = _e_step(xs, baselines, params)
+            baselines = [
+                self._baseline(x - params.step * _moments(g)[0])
+                for x, g in zip(xs, gammas, strict=True)
+            ]
+        gammas, _, _ = _e_step(xs, baselines, params)
+        return np.concatenate(gammas), np.concatenate(baselines)
+
+    def _start_baseline(self, x, params, weights):
+        """Offset of a new recording: the lattice shift that best explains its current."""
+        drift = self._coarse_drift(x)
+        sample = (x - drift)[: 50_000]
+        step, noise = params.step, params.noise
+        k = self.classes_
+        low, high = np.quantile(sample, [0.001, 0.999])
+        lowest = min(low, high - step * k[-1]) if step > 0 else min(low - step * k[-1], high)
+        candidates = np.arange(lowest - abs(step), max(low, high) + abs(step), abs(step) / 20)
+        if len(candidates) > 2000:
+            candidates = np.linspace(candidates[0], candidates[-1], 2000)
+        best, best_ll = candidates[0], -np.inf
+        log_w = np.log(np.clip(weights, 1e-300, None))
+        for c in candidates:
+            z = (sample[:, None] - c - step * k[None, :]) / noise
+            ll = np.logaddexp.reduce(log_w[None, :] - 0.5 * z * z, axis=1).sum()
+            if ll > best_ll:
+                best, best_ll = c, ll
+        return best + drift
+
+    def predict_proba(self, X: ArrayLike, groups: ArrayLike | None = None) -> np.ndarray:
+        """Posterior over open-channel counts of every sample, given its recording.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Current (first column) of one or more recordings.
+        groups : array-like of shape (n_samples,), default=None
+            Recording of every row.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_channels_ + 1)
+            ``P(n_open = k | recording)``; columns follow ``classes_``.
+        """
+        return self._decode(X, groups)[0]
+
+    def predict(self, X: ArrayLike, groups: ArrayLike | None = None) -> np.ndarray:
+        """Open channels of every sample (argmax of ``predict_proba``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Current (first column) of one or more recordings.
+        groups : array-like of shape (n_samples,), default=None
+            Recording of every row.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Open-channel counts.
+        """
+        return self.classes_[self.predict_proba(X, groups).argmax(axis=1)]
+
+    def predict_baseline(self, X: ArrayLike, groups: ArrayLike | None = None) -> np.ndarray:
+        """Estimated closed-channel current (drift and hum) of every sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Current (first column) of one or more recordings.
+        groups : array-like of shape (n_samples,), default=None
+            Recording of every row.
+
+        Returns
+        -------
+        baseline : ndarray of shape (n_samples,)
+            Baseline in the units of ``X``.
+        """
+        return self._decode(X, groups)[1]

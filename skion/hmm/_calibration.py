@@ -1,0 +1,119 @@
+"""Lattice calibration of one recording without labels: noise, unitary current, levels.
+
+The current of ``N`` identical channels sits on the lattice ``closed + k * unitary``.
+At high noise (sd half the step or more) the lattice's peaks vanish from the histogram of
+single samples, but not from the histogram of a moving average over ``m`` samples, whose
+noise shrinks as ``1 / sqrt(m)`` while dwells longer than ``m`` samples stay on the
+lattice. Calibration therefore looks for equally spaced peaks of the log-density at
+increasing smoothing, and stops at the first smoothing that shows them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d, uniform_filter1d
+from scipy.signal import find_peaks
+
+__all__ = ["Lattice", "calibrate_lattice", "noise_sd"]
+
+#: Moving-average lengths tried, in order, until the lattice shows.
+SMOOTHINGS = (1, 2, 4, 8, 16, 32)
+#: Peaks must stand this many e-folds above the valleys beside them.
+PROMINENCE = 1.0
+#: Samples needed near a peak for it to count (guards against tails of few samples).
+MIN_PEAK_MASS = 50
+#: Rows used for calibration (the longest recordings are subsampled in contiguous runs).
+CALIBRATION_ROWS = 400_000
+
+
+@dataclass(frozen=True)
+class Lattice:
+    """Levels found in one recording: ``levels[i] = offset + i * step`` (``step > 0``)."""
+
+    offset: float
+    step: float
+    n_levels: int
+    noise_sd: float
+    smoothing: int
+
+
+def noise_sd(x):
+    """Robust white-noise sd: the MAD of first differences over sqrt(2).
+
+    Gating transitions are rare among consecutive samples, so they barely move the
+    median; drift and slow hum cancel in a difference.
+    """
+    d = np.diff(np.asarray(x, dtype=np.float64))
+    if d.size == 0:
+        return 0.0
+    return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2.0))
+
+
+def _peaks(z, width):
+    """Peak positions of the log-density of ``z`` (Gaussian kernel of sd ``width``)."""
+    lo, hi = np.quantile(z, [1e-4, 1 - 1e-4])
+    lo, hi = lo - 3 * width, hi + 3 * width
+    bin_width = width / 4
+    n_bins = int(np.ceil((hi - lo) / bin_width)) + 1
+    if n_bins > 200_000:  # width tiny against the spread: no lattice at this resolution
+        return np.empty(0)
+    hist, edges = np.histogram(z, bins=n_bins, range=(lo, hi))
+    density = gaussian_filter1d(hist.astype(np.float64), sigma=4.0)
+    log_density = np.log(density + 1e-3)
+    idx, _ = find_peaks(log_density, prominence=PROMINENCE)
+    mass = density[idx] * np.sqrt(2 * np.pi) * 4.0  # samples within about one kernel sd
+    idx = idx[mass >= MIN_PEAK_MASS]
+    return (edges[idx] + edges[idx + 1]) / 2
+
+
+def _spacing(peaks):
+    """Unitary step from peak positions (robust to a missing level), or None."""
+    if len(peaks) < 2:
+        return None
+    gaps = np.diff(peaks)
+    unit = np.median(gaps)
+    multiples = np.maximum(np.round(gaps / unit), 1)
+    if np.any(np.abs(gaps / multiples - unit) > 0.25 * unit):
+        return None  # peaks not equally spaced: not a lattice
+    return float((peaks[-1] - peaks[0]) / multiples.sum())
+
+
+def calibrate_lattice(x, *, detrend_window=None):
+    """Find the equally spaced levels of one recording without labels.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n_samples,)
+        The current of one recording.
+    detrend_window : int or None
+        Rows of the moving mean removed first (slow drift); ``None`` keeps the raw current.
+
+    Returns
+    -------
+    lattice : Lattice or None
+        ``None`` when no smoothing shows two or more equally spaced levels.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if len(x) > CALIBRATION_ROWS:
+        x = x[:CALIBRATION_ROWS]
+    r = x
+    if detrend_window is not None and detrend_window < len(x):
+        r = x - uniform_filter1d(x, detrend_window, mode="reflect") + np.median(x)
+    sigma = noise_sd(r)
+    if not sigma > 0:
+        return None
+    for m in SMOOTHINGS:
+        if 4 * m > len(r):
+            break
+        z = uniform_filter1d(r, m, mode="reflect") if m > 1 else r
+        peaks = _peaks(z, 0.5 * sigma / np.sqrt(m))
+        step = _spacing(peaks)
+        if step is None:
+            continue
+        offset = float(peaks[0])
+        # levels beyond the outermost peaks may still be visited: the EM decides
+        n_levels = round((peaks[-1] - peaks[0]) / step) + 1
+        return Lattice(offset, step, n_levels, sigma, m)
+    return None

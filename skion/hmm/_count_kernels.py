@@ -1,0 +1,151 @@
+"""Compiled forward-backward over aggregated states, reporting only count-level posteriors.
+
+The hidden states of an aggregated-kinetics HMM are occupancy vectors (66 for 10 channels
+of a 3-state scheme); the emission depends only on the number of open channels. These
+kernels (numba, dense loops that the compiler vectorises: 4-5 times faster than a sparse
+walk, since ``expm(Q_agg * dt)`` is nearly dense at 10 kHz) keep the forward variable only
+at block checkpoints, recomputing a block at a time in the backward pass, and return the
+posterior over *counts* and the expected transition counts. Memory is
+``O(n_samples * n_counts + n_samples / block * n_states)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["count_forward_backward"]
+
+#: Rows between stored forward variables; a block of this many rows is recomputed in
+#: the backward pass (memory: block * n_states floats).
+BLOCK = 512
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _advance(previous, emission_row, level, transition, out):
+    """``out = (previous @ A) * emission``; returns the sum of ``out`` (unnormalised)."""
+    n_states = level.shape[0]
+    for j in range(n_states):
+        out[j] = 0.0
+    for i in range(n_states):
+        a = previous[i]
+        if a == 0.0:
+            continue
+        row = transition[i]
+        for j in range(n_states):
+            out[j] += a * row[j]
+    total = 0.0
+    for j in range(n_states):
+        out[j] *= emission_row[level[j]]
+        total += out[j]
+    return total
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _kernel(emission, level, transition, initial, block, gamma, xi):
+    """Fill ``gamma`` (n_samples, n_counts) and add to ``xi``; return (log c sum, bad row)."""
+    n_samples = emission.shape[0]
+    n_states = level.shape[0]
+    n_blocks = (n_samples + block - 1) // block
+    checkpoint = np.empty((n_blocks, n_states))
+    scale = np.empty(n_samples)
+    alpha = np.empty(n_states)
+    nxt = np.empty(n_states)
+
+    total = 0.0
+    for j in range(n_states):
+        alpha[j] = initial[j] * emission[0, level[j]]
+        total += alpha[j]
+    log_scale = 0.0
+    for t in range(n_samples):
+        if t > 0:
+            total = _advance(alpha, emission[t], level, transition, nxt)
+            alpha, nxt = nxt, alpha
+        if not total > 0.0:
+            return log_scale, t
+        scale[t] = total
+        log_scale += np.log(total)
+        for j in range(n_states):
+            alpha[j] /= total
+        if t % block == 0:
+            checkpoint[t // block] = alpha
+
+    buffer = np.empty((block, n_states))
+    beta = np.ones(n_states)
+    weight = np.empty(n_states)
+    have_weight = False
+    for b in range(n_blocks - 1, -1, -1):
+        start = b * block
+        stop = min(start + block, n_samples)
+        buffer[0] = checkpoint[b]
+        for t in range(start + 1, stop):
+            _advance(buffer[t - start - 1], emission[t], level, transition, nxt)
+            inv = 1.0 / scale[t]
+            for j in range(n_states):
+                buffer[t - start, j] = nxt[j] * inv
+        for t in range(stop - 1, start - 1, -1):
+            a_t = buffer[t - start]
+            if have_weight:  # beta_t = A @ weight_{t+1}; xi += alpha_t A weight_{t+1}
+                for i in range(n_states):
+                    acc = 0.0
+                    ai = a_t[i]
+                    row = transition[i]
+                    xi_row = xi[i]
+                    for j in range(n_states):
+                        term = row[j] * weight[j]
+                        acc += term
+                        xi_row[j] += ai * term
+                    beta[i] = acc
+            norm = 0.0
+            for i in range(n_states):
+                norm += a_t[i] * beta[i]
+            inv = 1.0 / norm
+            for i in range(n_states):
+                gamma[t, level[i]] += a_t[i] * beta[i] * inv
+            inv = 1.0 / scale[t]
+            for j in range(n_states):
+                weight[j] = emission[t, level[j]] * beta[j] * inv
+            have_weight = True
+    return log_scale, -1
+
+
+def count_forward_backward(emission, level, transition, initial, xi=None):
+    """Posterior over counts and expected transitions of one recording.
+
+    Parameters
+    ----------
+    emission : ndarray of shape (n_samples, n_counts), float64
+        Emission likelihood of every count, each row scaled by a positive constant
+        (e.g. ``exp(log_em - row max)``).
+    level : ndarray of shape (n_states,), int64
+        Count (open channels) of every aggregated state.
+    transition : ndarray of shape (n_states, n_states)
+        Row-stochastic transition matrix.
+    initial : ndarray of shape (n_states,)
+        Distribution of the first state.
+    xi : ndarray of shape (n_states, n_states), optional
+        Expected transition counts to add to.
+
+    Returns
+    -------
+    gamma : ndarray of shape (n_samples, n_counts)
+        ``P(count_t = k | recording)``.
+    xi : ndarray of shape (n_states, n_states)
+        Expected number of transitions ``i -> j``, added to ``xi``.
+    log_scale : float
+        Sum of the log normalisers: the log-likelihood up to the rows' scaling constants.
+
+    Raises
+    ------
+    ValueError
+        If the observations have probability zero under the model at some row.
+    """
+    emission = np.ascontiguousarray(emission, dtype=np.float64)
+    gamma = np.zeros(emission.shape)
+    transition = np.ascontiguousarray(transition, dtype=np.float64)
+    if xi is None:
+        xi = np.zeros(transition.shape)
+    log_scale, bad = _kernel(emission, level, transition, initial, BLOCK, gamma, xi)
+    if bad >= 0:
+        raise ValueError(f"The observations have probability zero under the model at row {bad}.")
+    return gamma, xi, log_scale
