@@ -1,4 +1,4 @@
-"""The ``skion`` command line: ``demo``, ``fit``, ``predict`` and ``evaluate``.
+"""The ``skion`` command line: ``demo``, ``fit``, ``predict``, ``evaluate``, ``idealize``.
 
 Run ``skion COMMAND --help`` for the options of each command. Model files and data
 formats are described in :mod:`skion.cli._files`.
@@ -73,6 +73,34 @@ def _evaluate_command(args) -> int:
     return 0
 
 
+def _idealize_command(args) -> int:
+    from ._idealize import idealize
+
+    idealize(
+        args.data,
+        args.out,
+        summary=args.summary,
+        sampling_rate=args.sampling_rate,
+        line_freq=args.line_freq,
+        n_channels=args.n_channels,
+    )
+    return 0
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def _channels(text):
+    return text if text == "auto" else _positive_int(1)(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``skion`` command.
 
@@ -127,6 +155,22 @@ def build_parser() -> argparse.ArgumentParser:
     predict = commands.add_parser("predict", help="write per-sample predictions as CSV")
     predict.add_argument("--out", required=True, help="CSV to write (time,open_channels)")
     evaluate = commands.add_parser("evaluate", help="macro-F1 and per-class scores of a model")
+
+    idealize = commands.add_parser(
+        "idealize",
+        help="open channels of every sample of a recording without labels (AggregatedHMM)",
+    )
+    idealize.add_argument("data", help=".csv (time,signal; any constant rate) or .abf file")
+    idealize.add_argument("--out", required=True, help="CSV to write (time,open_channels)")
+    idealize.add_argument("--summary", help="JSON to write: channels, levels, noise, rates")
+    idealize.add_argument(
+        "--sampling-rate", type=_positive_float, help="Hz, for a CSV without a time column"
+    )
+    idealize.add_argument("--line-freq", type=_positive_float, help="mains hum to fit: 50 or 60")
+    idealize.add_argument(
+        "--n-channels", type=_channels, default="auto", help="channels (default auto)"
+    )
+    idealize.set_defaults(handler=_idealize_command)
 
     for command, handler in [
         (fit, _fit_command),

@@ -33,11 +33,10 @@ def _drift_path(kind, amplitude, n, sampling_rate, rng):
         return amplitude, None
     n_knots = max(int(n / sampling_rate / _WALK_KNOT_SECONDS), 1) + 2
     walk = np.cumsum(rng.standard_normal(n_knots))
-    walk -= walk[0]
-    span = np.ptp(walk)
-    walk *= amplitude / span if span > 0 else 0.0
-    knots = np.linspace(0, n - 1, n_knots)
-    return amplitude, CubicSpline(knots, walk)(np.arange(n))
+    path = CubicSpline(np.linspace(0, n - 1, n_knots), walk)(np.arange(n))
+    path -= path[0]
+    span = np.ptp(path)
+    return amplitude, path * (amplitude / span if span > 0 else 0.0)
 
 
 @validate_params(

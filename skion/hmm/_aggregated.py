@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..windowing import segment_bounds
 from ._aggregated_chain import AggregatedChain
 from ._baseline import fit_baseline
+from ._calibration import MIN_PEAK_MASS as MIN_LEVEL_MASS
 from ._calibration import Lattice, calibrate_lattice, noise_sd
 from ._count_kernels import count_forward_backward
 
@@ -23,6 +24,12 @@ __all__ = ["AggregatedHMM"]
 #: Rows per recording used to choose between starting points (orientation, step).
 _SCREEN_ROWS = 200_000
 _SCREEN_ITER = 6
+#: Rows of the step search when the density shows no levels.
+_SEARCH_ROWS = 100_000
+#: Levels beyond the visited ones that the choice of N and closed level may add.
+_EXTRA_LEVELS = 3
+#: A lattice whose noise exceeds this many steps is no lattice.
+_MAX_NOISE_RATIO = 1.0
 #: Baseline-only EM rounds when predicting a new recording.
 _PREDICT_ROUNDS = 4
 
@@ -58,7 +65,11 @@ def _e_step(xs, baselines, params, labels=None):
     gammas, loglik = [], 0.0
     for i, (x, b) in enumerate(zip(xs, baselines, strict=True)):
         em, offset = _log_emission(
-            x, b, params.step, params.noise, chain.n_channels + 1,
+            x,
+            b,
+            params.step,
+            params.noise,
+            chain.n_channels + 1,
             None if labels is None else labels[i],
         )
         gamma, xi, log_scale = count_forward_backward(em, chain.level, A, initial, xi)
@@ -242,7 +253,7 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
     def _window(self):
         if self.baseline == "constant":
             return None
-        return max(int(round(self.baseline_window * self.sampling_rate)), 3)
+        return max(round(self.baseline_window * self.sampling_rate), 3)
 
     def _baseline(self, residual):
         return fit_baseline(
@@ -275,58 +286,95 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
             )
 
     # ------------------------------------------------------------ initialisation
-    def _calibrate(self, xs):
-        """Per-recording lattices (levels and noise) and the shared starting values."""
-        lattices = []
-        for x in xs:
-            drift = self._coarse_drift(x)
-            lat = calibrate_lattice(x - drift)
-            if lat is not None and self.unitary_current is not None:
-                lat = replace(lat, step=abs(float(self.unitary_current)))
-            lattices.append((lat, drift))
-        found = [lat for lat, _ in lattices if lat is not None]
-        if not found:
-            if self.unitary_current is None:
-                raise ValueError(
-                    "No equally spaced current levels were found in any recording: either "
-                    "no channel opens (a flat recording), or the noise hides the levels "
-                    "even after smoothing over 32 samples. Give unitary_current (pA) if it "
-                    "is known, or check that the recording holds channel openings."
-                )
-        return lattices
+    def _calibrate(self, x):
+        """Step, noise and visited levels of one recording, with its coarse drift."""
+        drift = self._coarse_drift(x)
+        lattice = None
+        if self.unitary_current is None:
+            lattice = calibrate_lattice(x - drift)
+        if lattice is None:
+            lattice = self._search_lattice(x - drift)
+        return lattice, drift
 
-    def _starts(self, xs, lattices):
-        """Candidate starting parameters: one per orientation of the lattice."""
-        found = [lat for lat, _ in lattices if lat is not None]
-        step = (
-            abs(float(self.unitary_current))
-            if self.unitary_current is not None
-            else float(np.median([lat.step for lat in found]))
-        )
-        sigma = float(np.median([noise_sd(x) for x in xs]))
-        levels = max([lat.n_levels for lat in found], default=2)
-        if self.n_channels == "auto":
-            n_channels = int(min(max(levels - 1, 1), self.max_channels))
-        else:
-            n_channels = int(self.n_channels)
-        signs = {"positive": (1.0,), "negative": (-1.0,), "auto": (1.0, -1.0)}[
-            self.current_sign
-        ]
+    def _short_em(self, x, baseline, chain, step, noise, dt, n_iter):
+        """A few EM iterations on one recording from a constant baseline."""
+        baselines = [np.broadcast_to(baseline, x.shape).astype(np.float64)]
+        rates = self._initial_rates(chain, [x], baselines, step)
+        params = _Params(chain, rates, float(step), float(noise), dt)
+        return self._em([x], baselines, params, None, n_iter, 0.0)
+
+    def _search_lattice(self, x):
+        """Levels of a recording whose density shows no peaks: the step that a short EM of
+        a two-state channel model explains best, over a grid of steps."""
+        x = x[:_SEARCH_ROWS]
+        sigma = noise_sd(x)
+        low, high = np.quantile(x, [0.001, 0.999])
+        spread = high - low
+        if not spread > 0:
+            raise ValueError("The recording is constant: there is nothing to idealize.")
         if self.unitary_current is not None:
-            signs = (float(np.sign(self.unitary_current)),)
-        starts = []
-        for sign in signs:
-            baselines = []
-            for x, (lat, drift) in zip(xs, lattices, strict=True):
-                if lat is None:  # a recording without visible levels: lowest visited level
-                    low, high = np.quantile(x - drift, [0.001, 0.999])
-                    offset = low if sign > 0 else high
-                else:
-                    top = lat.offset + (lat.n_levels - 1) * lat.step
-                    offset = lat.offset if sign > 0 else top
-                baselines.append(offset + drift)
-            starts.append((sign * step, baselines))
-        return starts, n_channels, sigma
+            steps = np.array([abs(float(self.unitary_current))])
+        else:
+            steps = np.geomspace(max(spread / (2 * self.max_channels), sigma), spread, 16)
+        dt = 1.0 / float(self.sampling_rate)
+        best = None
+        for step in steps:
+            n_channels = int(np.clip(round((spread - 4 * sigma) / step), 1, self.max_channels))
+            chain = AggregatedChain(n_channels, 1, 1)
+            fitted = self._short_em(x, low + 2 * sigma, chain, step, sigma, dt, 8)
+            if best is None or fitted[2] > best[2]:
+                best = fitted
+        params, (baseline,), _, _, _ = best
+        sd_ratio = params.noise / abs(params.step)
+        if sd_ratio > _MAX_NOISE_RATIO:
+            raise ValueError(
+                "No lattice of equally spaced current levels was found: either no channel "
+                "opens (a flat recording), or the noise hides the levels (best fit: noise "
+                f"{sd_ratio:.2f} times the step). Give unitary_current (pA) if it is known, "
+                "or check that the recording holds channel openings."
+            )
+        gamma = _e_step([x], [baseline], params)[0][0]
+        used = np.flatnonzero(gamma.sum(axis=0) >= max(MIN_LEVEL_MASS, 1e-4 * len(x)))
+        if len(used) < 2:
+            raise ValueError(
+                "Only one current level was found: no channel opens in this recording (a "
+                "flat recording), so neither the unitary current nor the kinetics can be "
+                "estimated. Give unitary_current and n_channels, or idealize a recording "
+                "with openings."
+            )
+        offset = float(np.mean(baseline)) + params.step * used.min()
+        if params.step < 0:
+            offset += params.step * (used.max() - used.min())
+        return Lattice(offset, abs(params.step), int(used.max() - used.min()) + 1, params.noise, 1)
+
+    def _structure(self, x, lattice, dt):
+        """Number of channels and closed level: the placement of the visited levels in
+        the lattice ``0..N`` that a short EM of a two-state channel model prefers."""
+        x = x[:_SEARCH_ROWS]
+        visited = lattice.n_levels - 1
+        if self.n_channels == "auto":
+            counts = range(max(visited, 1), min(visited + _EXTRA_LEVELS, self.max_channels) + 1)
+        else:
+            counts = [int(self.n_channels)]
+        if visited > counts[-1]:
+            raise ValueError(
+                f"The recording shows {visited + 1} current levels, more than "
+                f"n_channels + 1 = {counts[-1] + 1}: raise n_channels (or max_channels), or "
+                "check for a second kind of channel or sub-conductance levels."
+            )
+        best, penalty = None, 0.5 * np.log(len(x))
+        for n_channels in counts:
+            chain = AggregatedChain(n_channels, 1, 1)
+            for below in range(0, min(n_channels - visited, _EXTRA_LEVELS) + 1):
+                closed = lattice.offset - below * lattice.step
+                params, (baseline,), bound, _, _ = self._short_em(
+                    x, closed, chain, lattice.step, lattice.noise_sd, dt, 8
+                )
+                score = bound * len(x) - penalty * n_channels
+                if best is None or score > best[0]:
+                    best = (score, params, float(np.mean(baseline)))
+        _, params, closed = best
+        return params.chain.n_channels, closed, params.step, params.noise
 
     def _initial_rates(self, chain, xs, baselines, step):
         """Rates whose open probability and relaxation time match the data roughly."""
@@ -342,11 +390,11 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
                 tau = float(max(below[0] + 1, 2))
         fs = self.sampling_rate
         k_open, k_close = p_open / tau * fs, (1 - p_open) / tau * fs
-        n_states = self.n_closed + self.n_open
+        n_states = chain.n_closed + chain.n_open
         rates = np.full(2 * (n_states - 1), 5 * (k_open + k_close))
-        gate = self.n_closed - 1  # edge C_nc -> O1
-        rates[gate] = k_open * self.n_closed
-        rates[(n_states - 1) + gate] = k_close * self.n_open
+        gate = chain.n_closed - 1  # edge C_nc -> O1
+        rates[gate] = k_open * chain.n_closed
+        rates[(n_states - 1) + gate] = k_close * chain.n_open
         return rates
 
     # ----------------------------------------------------------------------- EM
@@ -376,7 +424,7 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
     def _em(self, xs, baselines, params, labels, max_iter, tol):
         n_total = sum(len(x) for x in xs)
         previous, converged, n_iter = -np.inf, False, 0
-        for n_iter in range(1, max_iter + 1):  # noqa: B007
+        for n_iter in range(1, max_iter + 1):
             gammas, xi, loglik = _e_step(xs, baselines, params, labels)
             per_sample = loglik / n_total
             if self.verbose:
@@ -472,25 +520,42 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         return _Params(chain, rates, float(step), noise, dt), baselines, labels
 
     def _unsupervised_start(self, xs, dt):
-        lattices = self._calibrate(xs)
-        candidates, n_channels, sigma = self._starts(xs, lattices)
+        """Calibrate the longest recording, place its levels, choose the current's sign,
+        then find every other recording's offset on that lattice."""
+        longest = int(np.argmax([len(x) for x in xs]))
+        x = xs[longest]
+        lattice, drift = self._calibrate(x)
+        n_channels, closed, step, noise = self._structure(x - drift, lattice, dt)
         chain = AggregatedChain(n_channels, self.n_closed, self.n_open)
+        mirrored = closed + step * n_channels
+        orientations = {"positive": [(closed, step)], "negative": [(mirrored, -step)]}
+        if self.unitary_current is not None:
+            sign = "positive" if self.unitary_current > 0 else "negative"
+        else:
+            sign = self.current_sign
+        options = orientations.get(sign, orientations["positive"] + orientations["negative"])
         best = None
-        screen = [x[:_SCREEN_ROWS] for x in xs]
-        for step, baselines in candidates:
-            rates = self._initial_rates(chain, xs, baselines, step)
-            params = _Params(chain, rates, step, sigma, dt)
-            if len(candidates) == 1:
-                return params, baselines
-            short = [b[:_SCREEN_ROWS] for b in baselines]
-            screened, _, bound, _, _ = self._em(screen, short, params, None, _SCREEN_ITER, 0.0)
-            occupancy_closed = np.mean(
-                np.concatenate([np.abs((x - b) / step) < 0.5 for x, b in zip(xs, baselines)])
+        for offset, signed_step in options:
+            fitted = self._short_em(
+                x[:_SCREEN_ROWS] - drift[:_SCREEN_ROWS],
+                offset,
+                chain,
+                signed_step,
+                noise,
+                dt,
+                _SCREEN_ITER if len(options) > 1 else 1,
             )
-            key = (round(bound, 4), occupancy_closed)
+            occupancy = fitted[0].chain.initial(fitted[0].rates)[chain.level == 0].sum()
+            key = (round(fitted[2], 5), occupancy)
             if best is None or key > best[0]:
-                best = (key, params, baselines)
-        return best[1], best[2]
+                best = (key, fitted[0], offset)
+        _, params, offset = best
+        weights = self._count_weights(params)
+        baselines = [
+            offset + drift if i == longest else self._start_baseline(other, params, weights)
+            for i, other in enumerate(xs)
+        ]
+        return params, baselines
 
     def _store(self, params, baselines, bound, n_iter, converged):
         chain = params.chain
@@ -514,10 +579,7 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, dtype=np.float64, reset=False)
         xs, _, _ = self._split(X, groups)
         params = self._params
-        weights = np.array(
-            [params.chain.initial(params.rates)[params.chain.level == k].sum()
-             for k in self.classes_]
-        )
+        weights = self._count_weights(params)
         baselines = [self._start_baseline(x, params, weights) for x in xs]
         for _ in range(_PREDICT_ROUNDS):
             gammas, _, _ = _e_step(xs, baselines, params)
@@ -528,12 +590,18 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         gammas, _, _ = _e_step(xs, baselines, params)
         return np.concatenate(gammas), np.concatenate(baselines)
 
+    @staticmethod
+    def _count_weights(params):
+        """Stationary probability of every open-channel count."""
+        initial = params.chain.initial(params.rates)
+        return np.bincount(params.chain.level, weights=initial)
+
     def _start_baseline(self, x, params, weights):
         """Offset of a new recording: the lattice shift that best explains its current."""
         drift = self._coarse_drift(x)
-        sample = (x - drift)[: 50_000]
+        sample = (x - drift)[:50_000]
         step, noise = params.step, params.noise
-        k = self.classes_
+        k = np.arange(params.chain.n_channels + 1)
         low, high = np.quantile(sample, [0.001, 0.999])
         lowest = min(low, high - step * k[-1]) if step > 0 else min(low - step * k[-1], high)
         candidates = np.arange(lowest - abs(step), max(low, high) + abs(step), abs(step) / 20)

@@ -21,6 +21,7 @@ from scipy.optimize import minimize
 
 __all__ = ["AggregatedChain", "compositions"]
 
+
 def compositions(total, n_parts):
     """All tuples of ``n_parts`` non-negative integers summing to ``total`` (lexicographic)."""
     if n_parts == 1:

@@ -1,0 +1,131 @@
+"""AggregatedHMM: exact recursions, EM without labels, baselines, groups and errors."""
+
+import numpy as np
+import pytest
+from scipy.linalg import expm
+
+from skion import AggregatedHMM
+from skion.datasets import aggregated_chain, make_patch_clamp
+from skion.hmm import forward_backward
+from skion.hmm._aggregated_chain import AggregatedChain
+from skion.hmm._count_kernels import count_forward_backward
+
+DT = 1e-4
+RATES = np.array([300.0, 1200.0, 600.0, 500.0])  # C1->C2, C2->O, C2->C1, O->C2
+
+
+def test_chain_equals_the_multinomial_convolution():
+    chain = AggregatedChain(3, 2, 1)
+    Q = chain.rate_matrix(RATES)
+    counts, T, n_open = aggregated_chain(expm(Q * DT), chain.open_states, 3)
+    np.testing.assert_array_equal(counts, chain.counts)
+    np.testing.assert_array_equal(n_open, chain.level)
+    np.testing.assert_allclose(chain.transition(RATES, DT), T, atol=1e-14)
+
+
+def test_compiled_kernel_matches_the_reference_recursion():
+    rng = np.random.default_rng(0)
+    chain = AggregatedChain(2, 2, 1)
+    A, initial = chain.transition(RATES, DT), chain.initial(RATES)
+    emission = rng.random((3000, 3))  # longer than several checkpoint blocks
+    gamma, xi, log_scale = count_forward_backward(emission, chain.level, A, initial)
+    post, loglik = forward_backward(
+        np.log(emission[:, chain.level]), A, initial, return_log_likelihood=True
+    )
+    expected = np.stack([post[:, chain.level == k].sum(axis=1) for k in range(3)], axis=1)
+    np.testing.assert_allclose(gamma, expected, atol=1e-12)
+    assert log_scale == pytest.approx(loglik, abs=1e-8)
+    assert xi.sum() == pytest.approx(len(emission) - 1)
+
+
+def test_rate_m_step_recovers_rates_from_expected_counts():
+    chain = AggregatedChain(3, 2, 1)
+    A = chain.transition(RATES, DT)
+    xi = 1e6 * chain.initial(RATES)[:, None] * A
+    np.testing.assert_allclose(chain.fit_rates(xi, 2 * RATES, DT), RATES, rtol=1e-3)
+
+
+def test_without_labels_finds_channels_current_sign_and_noise():
+    X, y, _, _ = make_patch_clamp(
+        120_000, kinetics="slow", n_channels=2, unitary_current=-1.5, offset=3.0,
+        noise=0.3, random_state=0,
+    )
+    hmm = AggregatedHMM(baseline="constant").fit(X)
+    assert hmm.n_channels_ == 2
+    assert hmm.unitary_current_ == pytest.approx(-1.5, rel=0.01)
+    assert hmm.noise_sd_ == pytest.approx(0.3, rel=0.02)
+    assert hmm.closed_level_[0] == pytest.approx(3.0, abs=0.02)
+    assert np.mean(hmm.predict(X) == y) > 0.99
+    proba = hmm.predict_proba(X)
+    assert proba.shape == (len(X), 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_high_noise_and_drift_are_tracked_without_labels():
+    """Noise 0.6 of the step and a 3-step sine drift: the levels hide in the histogram."""
+    X, y, groups, baseline = make_patch_clamp(
+        200_000, kinetics="fast", n_channels=1, unitary_current=1.0, noise=0.6,
+        drift="sine", drift_amplitude=3.0, n_recordings=2, random_state=1,
+    )
+    hmm = AggregatedHMM().fit(X, groups=groups)
+    assert hmm.unitary_current_ == pytest.approx(1.0, rel=0.03)
+    error = hmm.predict_baseline(X, groups=groups) - baseline
+    assert np.sqrt(np.mean(error**2)) < 0.05  # in steps (the step is 1 pA)
+    assert np.mean(hmm.predict(X, groups=groups) == y) > 0.9
+
+
+def test_labels_fix_the_counts_and_em_learns_the_hidden_kinetics():
+    X, y, _, _ = make_patch_clamp(
+        200_000, kinetics="fast", n_channels=2, noise=0.2, unitary_current=2.0, random_state=2
+    )
+    hmm = AggregatedHMM(baseline="constant", max_iter=20).fit(X, y)
+    assert hmm.n_channels_ == 2
+    assert hmm.unitary_current_ == pytest.approx(2.0, rel=0.01)
+    # the open dwell (1 / O->C2 rate, 2 ms) is what the labels show directly
+    assert hmm.rates_[2, 1] == pytest.approx(500.0, rel=0.1)
+
+
+def test_recordings_are_decoded_independently():
+    X, _, groups, _ = make_patch_clamp(
+        60_000, kinetics="slow", n_recordings=2, offset=1.0, noise=0.2, random_state=3
+    )
+    hmm = AggregatedHMM(baseline="constant").fit(X, groups=groups)
+    together = hmm.predict_proba(X, groups=groups)
+    first = hmm.predict_proba(X[:30_000])
+    np.testing.assert_allclose(together[:30_000], first, atol=1e-10)
+
+
+def test_a_new_recording_at_another_offset_is_recalibrated():
+    X, y, _, _ = make_patch_clamp(100_000, kinetics="slow", noise=0.2, random_state=4)
+    hmm = AggregatedHMM(baseline="constant").fit(X)
+    shifted = X + 7.3
+    assert np.mean(hmm.predict(shifted) == y) > 0.99
+
+
+def test_a_flat_recording_is_refused_with_the_reason():
+    X = np.random.default_rng(0).normal(0, 0.3, (50_000, 1))
+    with pytest.raises(ValueError, match="flat recording"):
+        AggregatedHMM().fit(X)
+
+
+def test_more_levels_than_channels_is_refused():
+    X, _, _, _ = make_patch_clamp(
+        100_000, kinetics="slow", n_channels=3, noise=0.05, random_state=5
+    )
+    with pytest.raises(ValueError, match="more than n_channels"):
+        AggregatedHMM(n_channels=1).fit(X)
+
+
+@pytest.mark.parametrize(
+    ("params", "y", "match"),
+    [
+        ({"line_freq": 60.0, "sampling_rate": 100.0}, None, "Nyquist"),
+        ({}, "negative", "open-channel counts"),
+        ({"n_channels": 1}, "three", "n_channels=1"),
+    ],
+)
+def test_bad_input_is_named(params, y, match):
+    X = np.random.default_rng(0).normal(0, 1, (1000, 1))
+    labels = {None: None, "negative": -np.ones(1000), "three": np.full(1000, 3)}[y]
+    with pytest.raises(ValueError, match=match):
+        AggregatedHMM(**params).fit(X, labels)
