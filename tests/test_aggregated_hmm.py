@@ -47,8 +47,13 @@ def test_rate_m_step_recovers_rates_from_expected_counts():
 
 def test_without_labels_finds_channels_current_sign_and_noise():
     X, y, _, _ = make_patch_clamp(
-        120_000, kinetics="slow", n_channels=2, unitary_current=-1.5, offset=3.0,
-        noise=0.3, random_state=0,
+        120_000,
+        kinetics="slow",
+        n_channels=2,
+        unitary_current=-1.5,
+        offset=3.0,
+        noise=0.3,
+        random_state=0,
     )
     hmm = AggregatedHMM(baseline="constant").fit(X)
     assert hmm.n_channels_ == 2
@@ -64,8 +69,15 @@ def test_without_labels_finds_channels_current_sign_and_noise():
 def test_high_noise_and_drift_are_tracked_without_labels():
     """Noise 0.6 of the step and a 3-step sine drift: the levels hide in the histogram."""
     X, y, groups, baseline = make_patch_clamp(
-        200_000, kinetics="fast", n_channels=1, unitary_current=1.0, noise=0.6,
-        drift="sine", drift_amplitude=3.0, n_recordings=2, random_state=1,
+        200_000,
+        kinetics="fast",
+        n_channels=1,
+        unitary_current=1.0,
+        noise=0.6,
+        drift="sine",
+        drift_amplitude=3.0,
+        n_recordings=2,
+        random_state=1,
     )
     hmm = AggregatedHMM().fit(X, groups=groups)
     assert hmm.unitary_current_ == pytest.approx(1.0, rel=0.03)

@@ -9,8 +9,14 @@ from skion.datasets import make_patch_clamp, oracle_proba
 
 def test_levels_sign_offset_and_rate_follow_the_parameters():
     X, y, groups, baseline = make_patch_clamp(
-        200_000, n_channels=3, kinetics="bursting", sampling_rate=20_000,
-        unitary_current=-2.0, offset=5.0, noise=0.1, random_state=0,
+        200_000,
+        n_channels=3,
+        kinetics="bursting",
+        sampling_rate=20_000,
+        unitary_current=-2.0,
+        offset=5.0,
+        noise=0.1,
+        random_state=0,
     )
     assert X.shape == (200_000, 1) and X.dtype == np.float32
     np.testing.assert_allclose(baseline, 5.0)
@@ -20,13 +26,25 @@ def test_levels_sign_offset_and_rate_follow_the_parameters():
 
 
 def test_same_seed_same_data_and_recordings_differ():
-    a = make_patch_clamp(50_000, n_recordings=2, drift="random_walk", drift_amplitude=3,
-                         hum_amplitude=0.2, random_state=4)
-    b = make_patch_clamp(50_000, n_recordings=2, drift="random_walk", drift_amplitude=3,
-                         hum_amplitude=0.2, random_state=4)
+    a = make_patch_clamp(
+        50_000,
+        n_recordings=2,
+        drift="random_walk",
+        drift_amplitude=3,
+        hum_amplitude=0.2,
+        random_state=4,
+    )
+    b = make_patch_clamp(
+        50_000,
+        n_recordings=2,
+        drift="random_walk",
+        drift_amplitude=3,
+        hum_amplitude=0.2,
+        random_state=4,
+    )
     for u, v in zip(a, b, strict=True):
         np.testing.assert_array_equal(u, v)
-    X, y, groups, baseline = a
+    _X, _y, groups, baseline = a
     assert np.bincount(groups).tolist() == [25_000, 25_000]
     assert not np.allclose(baseline[:25_000], baseline[25_000:])
 
@@ -38,8 +56,12 @@ def test_drift_spans_its_amplitude(drift):
 
 
 def test_hum_harmonics_and_filter():
-    X, y, _, baseline, (model,) = make_patch_clamp(
-        100_000, hum_amplitude=0.5, hum_harmonics=(0.25,), noise=0.01, random_state=2,
+    _X, _y, _, baseline, (_model,) = make_patch_clamp(
+        100_000,
+        hum_amplitude=0.5,
+        hum_harmonics=(0.25,),
+        noise=0.01,
+        random_state=2,
         return_model=True,
     )
     spectrum = np.abs(np.fft.rfft(baseline))
@@ -53,9 +75,15 @@ def test_hum_harmonics_and_filter():
 
 
 def test_oracle_is_exact_for_unfiltered_and_refuses_filtered():
-    X, y, groups, _, model = make_patch_clamp(
-        60_000, n_channels=2, kinetics="slow", unitary_current=-1.0, noise=0.3,
-        sampling_rate=5_000, return_model=True, random_state=5,
+    X, y, _groups, _, model = make_patch_clamp(
+        60_000,
+        n_channels=2,
+        kinetics="slow",
+        unitary_current=-1.0,
+        noise=0.3,
+        sampling_rate=5_000,
+        return_model=True,
+        random_state=5,
     )
     proba = oracle_proba(X, model, n_classes=3)
     assert f1_score(y, proba.argmax(axis=1), average="macro") > 0.97
