@@ -6,7 +6,13 @@ neighbouring rows, so checks that assume i.i.d. rows cannot hold for them.
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skion import HMMClassifier, LatticeDetrender, SequenceUNetClassifier, ZScoreWindower
+from skion import (
+    AggregatedHMM,
+    HMMClassifier,
+    LatticeDetrender,
+    SequenceUNetClassifier,
+    ZScoreWindower,
+)
 
 from .conftest import TINY
 
@@ -16,6 +22,18 @@ ROWS_ARE_TIME = (
 )
 
 EXPECTED_FAILED_CHECKS = {
+    "AggregatedHMM": {
+        "check_methods_sample_order_invariance": ROWS_ARE_TIME,
+        "check_methods_subset_invariance": ROWS_ARE_TIME,
+        "check_classifiers_classes": (
+            "labels must be open-channel counts (0, 1, 2, ...), not names such as 'one'"
+        ),
+        "check_classifiers_train": (
+            "the check's classes are Gaussian blobs in several columns; AggregatedHMM "
+            "models the first column as equally spaced current levels (one per open "
+            "channel), which blobs are not"
+        ),
+    },
     "HMMClassifier": {
         "check_methods_sample_order_invariance": ROWS_ARE_TIME,
         "check_methods_subset_invariance": ROWS_ARE_TIME,
@@ -75,6 +93,8 @@ def _expected_failed_checks(estimator):
 @parametrize_with_checks(
     [
         SequenceUNetClassifier(**TINY),
+        AggregatedHMM(),
+        AggregatedHMM(n_closed=1, n_open=2, baseline="constant"),
         HMMClassifier(),
         HMMClassifier(covariance="per_class", decoder="viterbi"),
         ZScoreWindower(),

@@ -10,6 +10,7 @@ from numpy.typing import ArrayLike
 from scipy.ndimage import uniform_filter1d
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..windowing import segment_bounds
@@ -30,6 +31,8 @@ _SEARCH_ROWS = 100_000
 _EXTRA_LEVELS = 3
 #: A lattice whose noise exceeds this many steps is no lattice.
 _MAX_NOISE_RATIO = 1.0
+#: Largest over-relaxation of the EM step of the log-rates.
+_MAX_OMEGA = 16.0
 #: Baseline-only EM rounds when predicting a new recording.
 _PREDICT_ROUNDS = 4
 
@@ -139,7 +142,7 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         Largest ``N`` that ``"auto"`` may choose.
     max_iter : int, default=100
         EM iterations.
-    tol : float, default=1e-5
+    tol : float, default=1e-7
         Stop when the log-likelihood per sample improves by less than this.
     verbose : int, default=0
         Print the log-likelihood of every iteration when > 0.
@@ -231,7 +234,7 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         n_harmonics=3,
         max_channels=10,
         max_iter=100,
-        tol=1e-5,
+        tol=1e-7,
         verbose=0,
     ):
         self.n_channels = n_channels
@@ -248,6 +251,12 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = False  # EM needs no labels
+        tags.non_deterministic = False
+        return tags
 
     # ------------------------------------------------------------------ helpers
     def _window(self):
@@ -422,10 +431,21 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         return new_baselines, replace(params, step=float(step), noise=noise)
 
     def _em(self, xs, baselines, params, labels, max_iter, tol):
+        """EM with over-relaxed rate steps.
+
+        EM creeps along the ridge of the rates of hidden (same-conductance) states. Each
+        iteration therefore moves the log-rates ``omega`` times the EM step, doubling
+        ``omega`` (up to ``_MAX_OMEGA``) while the likelihood rises; when it falls, the
+        plain EM rates are restored (a monotone step) and ``omega`` restarts at 1.
+        """
         n_total = sum(len(x) for x in xs)
         previous, converged, n_iter = -np.inf, False, 0
+        omega, plain = 1.0, None
         for n_iter in range(1, max_iter + 1):
             gammas, xi, loglik = _e_step(xs, baselines, params, labels)
+            if plain is not None and loglik / n_total < previous:
+                params, omega = replace(params, rates=plain), 1.0
+                gammas, xi, loglik = _e_step(xs, baselines, params, labels)
             per_sample = loglik / n_total
             if self.verbose:
                 print(f"EM iteration {n_iter}: log-likelihood per sample {per_sample:.6f}")
@@ -434,6 +454,10 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
                 break
             previous = per_sample
             rates = params.chain.fit_rates(xi, params.rates, params.dt)
+            move = np.log(rates) - np.log(params.rates)
+            plain = rates if omega > 1 else None
+            rates = np.exp(np.log(params.rates) + omega * move)
+            omega = min(2 * omega, _MAX_OMEGA)
             baselines, params = self._m_step(xs, gammas, baselines, params, labels)
             params = replace(params, rates=rates)
         return params, baselines, per_sample, n_iter, converged
@@ -477,10 +501,16 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         return self
 
     def _check_labels(self, y):
+        check_classification_targets(y)
         y = np.asarray(y)
-        if y.dtype.kind not in "iuf" or not np.all(np.isfinite(y)):
+        if y.dtype == object:
+            try:
+                y = y.astype(np.float64)
+            except (TypeError, ValueError):
+                pass
+        if y.dtype.kind not in "iuf":
             raise ValueError(
-                "y must hold open-channel counts (non-negative integers), got values of "
+                "y must hold open-channel counts (non-negative integers), got labels of "
                 f"dtype {y.dtype}."
             )
         if np.any(y < 0) or np.any(y != np.round(y)):
@@ -504,8 +534,9 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
             den = sum(k @ k for _, k in centred)
             if den <= 0:
                 raise ValueError(
-                    "y never changes within a recording: the unitary current cannot be "
-                    "learned; give unitary_current or labels with openings."
+                    "y never changes within a recording (only one class, one open-channel "
+                    "count, is present): the unitary current cannot be learned; give "
+                    "unitary_current or labels with openings."
                 )
             step = sum(x @ k for x, k in centred) / den
             if step == 0:
@@ -648,7 +679,8 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
             Open-channel counts.
         """
-        return self.classes_[self.predict_proba(X, groups).argmax(axis=1)]
+        proba = self.predict_proba(X, groups)
+        return self.classes_[proba.argmax(axis=1)]
 
     def predict_baseline(self, X: ArrayLike, groups: ArrayLike | None = None) -> np.ndarray:
         """Estimated closed-channel current (drift and hum) of every sample.
