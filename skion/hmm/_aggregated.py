@@ -31,8 +31,12 @@ _SEARCH_ROWS = 100_000
 _EXTRA_LEVELS = 3
 #: A lattice whose noise exceeds this many steps is no lattice.
 _MAX_NOISE_RATIO = 1.0
+#: The noise sd may not collapse below this fraction of the step (a degenerate fit).
+_MIN_NOISE_RATIO = 1e-3
 #: Largest over-relaxation of the EM step of the log-rates.
 _MAX_OMEGA = 16.0
+#: Rows used to place a new recording's levels.
+_SHIFT_ROWS = 50_000
 #: Baseline-only EM rounds when predicting a new recording.
 _PREDICT_ROUNDS = 4
 
@@ -296,14 +300,25 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------ initialisation
     def _calibrate(self, x):
-        """Step, noise and visited levels of one recording, with its coarse drift."""
-        drift = self._coarse_drift(x)
-        lattice = None
+        """Step, noise and visited levels of one recording, with its coarse drift.
+
+        The raw current is tried first: a moving mean that removes drift also follows
+        slow gating and blurs the levels. Only when the raw levels do not show (drift
+        of a step or more) is the moving mean removed.
+        """
+        no_drift = np.zeros(len(x))
         if self.unitary_current is None:
-            lattice = calibrate_lattice(x - drift)
-        if lattice is None:
-            lattice = self._search_lattice(x - drift)
-        return lattice, drift
+            lattice = calibrate_lattice(x)
+            if lattice is not None:
+                return lattice, no_drift
+            drift = self._coarse_drift(x)
+            if np.any(drift):
+                lattice = calibrate_lattice(x - drift)
+                if lattice is not None:
+                    return lattice, drift
+        else:
+            drift = self._coarse_drift(x)
+        return self._search_lattice(x - drift), drift
 
     def _short_em(self, x, baseline, chain, step, noise, dt, n_iter):
         """A few EM iterations on one recording from a constant baseline."""
@@ -330,9 +345,17 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         for step in steps:
             n_channels = int(np.clip(round((spread - 4 * sigma) / step), 1, self.max_channels))
             chain = AggregatedChain(n_channels, 1, 1)
-            fitted = self._short_em(x, low + 2 * sigma, chain, step, sigma, dt, 8)
+            try:
+                fitted = self._short_em(x, low + 2 * sigma, chain, step, sigma, dt, 8)
+            except ValueError:  # this start degenerated (an impossible sample): skip it
+                continue
             if best is None or fitted[2] > best[2]:
                 best = fitted
+        if best is None:
+            raise ValueError(
+                "No lattice of equally spaced current levels could be fitted to the "
+                "recording: check that it holds channel openings."
+            )
         params, (baseline,), _, _, _ = best
         sd_ratio = params.noise / abs(params.step)
         if sd_ratio > _MAX_NOISE_RATIO:
@@ -427,7 +450,7 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
             r = x - b
             sq += r @ r - 2 * step * (r @ mean_k) + step * step * mean_k2.sum()
             n += len(x)
-        noise = float(np.sqrt(max(sq / n, 1e-12 * step * step)))
+        noise = float(np.sqrt(max(sq / n, (_MIN_NOISE_RATIO * step) ** 2)))
         return new_baselines, replace(params, step=float(step), noise=noise)
 
     def _em(self, xs, baselines, params, labels, max_iter, tol):
@@ -628,9 +651,19 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         return np.bincount(params.chain.level, weights=initial)
 
     def _start_baseline(self, x, params, weights):
-        """Offset of a new recording: the lattice shift that best explains its current."""
+        """Starting baseline of a new recording: the lattice shift that best explains its
+        current, with or without the coarse drift removed (whichever explains it better;
+        the moving mean that removes drift also follows slow gating)."""
+        best = None
         drift = self._coarse_drift(x)
-        sample = (x - drift)[:50_000]
+        for trend in (np.zeros(len(x)), drift) if np.any(drift) else (drift,):
+            offset, loglik = self._best_shift((x - trend)[:_SHIFT_ROWS], params, weights)
+            if best is None or loglik > best[1]:
+                best = (offset + trend, loglik)
+        return best[0]
+
+    def _best_shift(self, sample, params, weights):
+        """Closed level (and its mixture log-likelihood) on a grid of 1/20 step."""
         step, noise = params.step, params.noise
         k = np.arange(params.chain.n_channels + 1)
         low, high = np.quantile(sample, [0.001, 0.999])
@@ -638,14 +671,14 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         candidates = np.arange(lowest - abs(step), max(low, high) + abs(step), abs(step) / 20)
         if len(candidates) > 2000:
             candidates = np.linspace(candidates[0], candidates[-1], 2000)
-        best, best_ll = candidates[0], -np.inf
         log_w = np.log(np.clip(weights, 1e-300, None))
+        best, best_ll = candidates[0], -np.inf
         for c in candidates:
             z = (sample[:, None] - c - step * k[None, :]) / noise
             ll = np.logaddexp.reduce(log_w[None, :] - 0.5 * z * z, axis=1).sum()
             if ll > best_ll:
                 best, best_ll = c, ll
-        return best + drift
+        return float(best), float(best_ll)
 
     def predict_proba(self, X: ArrayLike, groups: ArrayLike | None = None) -> np.ndarray:
         """Posterior over open-channel counts of every sample, given its recording.
