@@ -17,7 +17,7 @@ from ..windowing import segment_bounds
 from ._aggregated_chain import AggregatedChain
 from ._baseline import fit_baseline
 from ._calibration import MIN_PEAK_MASS as MIN_LEVEL_MASS
-from ._calibration import Lattice, calibrate_lattice, noise_sd
+from ._calibration import Lattice, calibrate_lattice, noise_sd, refine_lattice
 from ._count_kernels import count_forward_backward
 
 __all__ = ["AggregatedHMM"]
@@ -26,9 +26,14 @@ __all__ = ["AggregatedHMM"]
 _SCREEN_ROWS = 200_000
 _SCREEN_ITER = 6
 #: Rows of the step search when the density shows no levels.
-_SEARCH_ROWS = 100_000
+_SEARCH_ROWS = 50_000
 #: Levels beyond the visited ones that the choice of N and closed level may add.
 _EXTRA_LEVELS = 3
+#: Rows (evenly spaced) of the lattice mixture refinement.
+_REFINE_ROWS = 100_000
+#: Grid steps whose short EM runs ``_LONGER_ITER`` more iterations.
+_REFINE_CANDIDATES = 3
+_LONGER_ITER = 20
 #: A lattice whose noise exceeds this many steps is no lattice.
 _MAX_NOISE_RATIO = 1.0
 #: The noise sd may not collapse below this fraction of the step (a degenerate fit).
@@ -339,45 +344,67 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         if self.unitary_current is not None:
             steps = np.array([abs(float(self.unitary_current))])
         else:
-            steps = np.geomspace(max(spread / (2 * self.max_channels), sigma), spread, 16)
+            steps = np.geomspace(max(spread / (2 * self.max_channels), sigma), spread, 12)
         dt = 1.0 / float(self.sampling_rate)
-        best = None
+        fits = []
         for step in steps:
             n_channels = int(np.clip(round((spread - 4 * sigma) / step), 1, self.max_channels))
             chain = AggregatedChain(n_channels, 1, 1)
             try:
-                fitted = self._short_em(x, low + 2 * sigma, chain, step, sigma, dt, 8)
+                fits.append(self._short_em(x, low + 2 * sigma, chain, step, sigma, dt, 6))
             except ValueError:  # this start degenerated (an impossible sample): skip it
                 continue
-            if best is None or fitted[2] > best[2]:
-                best = fitted
-        if best is None:
+        if not fits:
             raise ValueError(
                 "No lattice of equally spaced current levels could be fitted to the "
                 "recording: check that it holds channel openings."
             )
-        params, (baseline,), _, _, _ = best
-        sd_ratio = params.noise / abs(params.step)
-        if sd_ratio > _MAX_NOISE_RATIO:
+        # the best few starts run longer; the winner's step, still rough (the two-state
+        # model is not the channel's), is then refined by the lattice mixture
+        fits.sort(key=lambda fitted: -fitted[2])
+        best = None
+        for params, baseline, _, _, _ in fits[:_REFINE_CANDIDATES]:
+            try:
+                longer = self._em([x], baseline, params, None, _LONGER_ITER, 0.0)
+            except ValueError:
+                continue
+            if best is None or longer[2] > best[2]:
+                best = longer
+        if best is None:
+            best = fits[0]
+        params, (baseline,), bound, _, _ = best
+        gamma = _e_step([x], [baseline], params)[0][0]
+        used = np.flatnonzero(gamma.sum(axis=0) >= max(MIN_LEVEL_MASS, 1e-4 * len(x)))
+        level = float(np.mean(baseline))
+        lowest = level + params.step * (used.min() if params.step > 0 else used.max())
+        best = (lowest, abs(params.step), int(np.ptp(used)) + 1, params.noise, bound)
+        refined = refine_lattice(
+            x[:: max(len(x) // _REFINE_ROWS, 1)], lowest, best[1], best[2], params.noise
+        )
+        if refined[2] >= 2:  # keep the refinement only if the time-aware model agrees
+            chain = AggregatedChain(min(refined[2] - 1, self.max_channels), 1, 1)
+            try:
+                check = self._short_em(x, refined[0], chain, refined[1], refined[3], dt, 6)
+            except ValueError:
+                check = None
+            if check is not None and check[2] > bound:
+                best = (*refined[:4], check[2])
+        offset, step, n_levels, sd, _ = best
+        if sd / step > _MAX_NOISE_RATIO:
             raise ValueError(
                 "No lattice of equally spaced current levels was found: either no channel "
                 "opens (a flat recording), or the noise hides the levels (best fit: noise "
-                f"{sd_ratio:.2f} times the step). Give unitary_current (pA) if it is known, "
+                f"{sd / step:.2f} times the step). Give unitary_current (pA) if it is known, "
                 "or check that the recording holds channel openings."
             )
-        gamma = _e_step([x], [baseline], params)[0][0]
-        used = np.flatnonzero(gamma.sum(axis=0) >= max(MIN_LEVEL_MASS, 1e-4 * len(x)))
-        if len(used) < 2:
+        if n_levels < 2:
             raise ValueError(
                 "Only one current level was found: no channel opens in this recording (a "
                 "flat recording), so neither the unitary current nor the kinetics can be "
                 "estimated. Give unitary_current and n_channels, or idealize a recording "
                 "with openings."
             )
-        offset = float(np.mean(baseline)) + params.step * used.min()
-        if params.step < 0:
-            offset += params.step * (used.max() - used.min())
-        return Lattice(offset, abs(params.step), int(used.max() - used.min()) + 1, params.noise, 1)
+        return Lattice(offset, step, n_levels, sd, 1)
 
     def _structure(self, x, lattice, dt):
         """Number of channels and closed level: the placement of the visited levels in
@@ -388,10 +415,11 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
             counts = range(max(visited, 1), min(visited + _EXTRA_LEVELS, self.max_channels) + 1)
         else:
             counts = [int(self.n_channels)]
-        if visited > counts[-1]:
+        if not counts or visited > counts[-1]:
             raise ValueError(
                 f"The recording shows {visited + 1} current levels, more than "
-                f"n_channels + 1 = {counts[-1] + 1}: raise n_channels (or max_channels), or "
+                f"n_channels + 1 = {visited if not counts else counts[-1] + 1}: raise "
+                "n_channels (or max_channels), or "
                 "check for a second kind of channel or sub-conductance levels."
             )
         best, penalty = None, 0.5 * np.log(len(x))

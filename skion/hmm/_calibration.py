@@ -16,7 +16,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d, uniform_filter1d
 from scipy.signal import find_peaks
 
-__all__ = ["Lattice", "calibrate_lattice", "noise_sd"]
+__all__ = ["Lattice", "calibrate_lattice", "noise_sd", "refine_lattice"]
 
 #: Moving-average lengths tried, in order, until the lattice shows.
 SMOOTHINGS = (1, 2, 4, 8, 16, 32)
@@ -24,6 +24,8 @@ SMOOTHINGS = (1, 2, 4, 8, 16, 32)
 PROMINENCE = 1.0
 #: Samples needed near a peak for it to count (guards against tails of few samples).
 MIN_PEAK_MASS = 50
+#: Rows (evenly spaced) of the lattice mixture fit.
+_REFINE_ROWS = 100_000
 #: Rows used for calibration (the longest recordings are subsampled in contiguous runs).
 CALIBRATION_ROWS = 400_000
 
@@ -80,6 +82,44 @@ def _spacing(peaks):
     return float((peaks[-1] - peaks[0]) / multiples.sum())
 
 
+def refine_lattice(z, offset, step, n_levels, sd, *, max_iter=200, tol=1e-5):
+    """Lattice mixture EM: means ``offset + k * step``, one sd, free weights.
+
+    Peaks of overlapping levels lean towards the most occupied level, which shrinks
+    their spacing (by 10 % for 10 channels at noise 0.33 of the step); the mixture fit
+    removes that bias. Two levels beyond each outermost peak may take weight.
+    """
+    k = np.arange(-2, n_levels + 2, dtype=np.float64)
+    weights = np.full(len(k), 1.0 / len(k))
+    for _ in range(max_iter):
+        previous = step
+        d = (z[:, None] - offset - step * k[None, :]) / sd
+        log_r = np.log(weights)[None, :] - 0.5 * d * d
+        log_r -= log_r.max(axis=1, keepdims=True)
+        r = np.exp(log_r)
+        r /= r.sum(axis=1, keepdims=True)
+        mass = r.sum(axis=0)
+        weights = np.clip(mass / len(z), 1e-12, None)
+        mean_k, mean_x = (mass @ k) / len(z), z.mean()
+        cov = (z @ r @ k) / len(z) - mean_x * mean_k
+        var_k = (mass @ (k * k)) / len(z) - mean_k**2
+        if not var_k > 0:
+            break
+        step = cov / var_k
+        offset = mean_x - step * mean_k
+        resid = z[:, None] - offset - step * k[None, :]
+        sd = float(np.sqrt(np.sum(r * resid * resid) / len(z)))
+        if abs(step - previous) < tol * abs(step):
+            break
+    d = (z[:, None] - offset - step * k[None, :]) / sd
+    loglik = float(
+        np.logaddexp.reduce(np.log(weights)[None, :] - 0.5 * d * d, axis=1).mean() - np.log(sd)
+    )
+    used = np.flatnonzero(weights * len(z) >= MIN_PEAK_MASS)
+    offset += step * k[used.min()]
+    return float(offset), float(step), int(used.max() - used.min()) + 1, sd, loglik
+
+
 def calibrate_lattice(x, *, detrend_window=None):
     """Find the equally spaced levels of one recording without labels.
 
@@ -112,8 +152,12 @@ def calibrate_lattice(x, *, detrend_window=None):
         step = _spacing(peaks)
         if step is None:
             continue
-        offset = float(peaks[0])
-        # levels beyond the outermost peaks may still be visited: the EM decides
         n_levels = round((peaks[-1] - peaks[0]) / step) + 1
+        sample = z[:: max(len(z) // _REFINE_ROWS, 1)]
+        offset, step, n_levels, sd, _ = refine_lattice(
+            sample, float(peaks[0]), step, n_levels, sigma / np.sqrt(m)
+        )
+        if m == 1:  # the mixture's sd is free of the transitions that inflate the MAD
+            sigma = sd
         return Lattice(offset, step, n_levels, sigma, m)
     return None
