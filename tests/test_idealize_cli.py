@@ -46,7 +46,7 @@ def test_idealize_reads_the_rate_and_ignores_labels(tmp_path, capsys):
 
 
 def test_time_restarting_starts_a_new_recording(tmp_path):
-    X, y, groups, _ = make_patch_clamp(
+    X, _, _, _ = make_patch_clamp(
         60_000, kinetics="slow", n_recordings=2, noise=0.2, random_state=1
     )
     data, out, summary = tmp_path / "two.csv", tmp_path / "pred.csv", tmp_path / "s.json"
