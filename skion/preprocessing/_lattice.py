@@ -185,6 +185,7 @@ class LatticeDetrender(RecordingTransformerMixin, BaseEstimator):
     --------
     skion.ZScoreWindower : Scaling and context features, usually the next step.
     skion.datasets.oracle_proba : The Bayes posterior used to measure cleaning.
+    skion.AggregatedHMM : Baseline tracking without labels that survives high noise.
 
     Notes
     -----
@@ -192,8 +193,13 @@ class LatticeDetrender(RecordingTransformerMixin, BaseEstimator):
     (identical channels, the same gain); a recording with another gain breaks it. The
     first block of each recording must be within half a step of ``closed_level_``
     once the coarse trend is removed, as for ``ZScoreWindower(detrend_anchor="start")``.
-    Noise larger than about half a step blurs the lattice (see ``coherence_``). Time
-    and memory are O(n_samples), one recording at a time.
+    Noise blurs the lattice (see ``coherence_``), whose phase signal decays as
+    ``exp(-2 pi^2 noise^2 / step^2)``. Measured on ``make_patch_clamp`` (3 channels, a
+    sine drift of 3 steps, three draws each), the rms baseline error is 0.003 step at
+    noise/step 0.1, 0.016 at 0.3, 0.08-0.54 at 0.4 and over one step at 0.5 and 0.6:
+    beyond a noise of about 0.35 step use :class:`skion.AggregatedHMM`, which tracks the
+    baseline from decoded counts (0.02 step at 0.6). Time and memory are O(n_samples),
+    one recording at a time.
 
     Examples
     --------
