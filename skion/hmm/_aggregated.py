@@ -113,13 +113,15 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
     ``baseline_window`` seconds, plus line hum when ``line_freq`` is given.
 
     ``fit`` runs EM (Baum-Welch) like :class:`sklearn.mixture.GaussianMixture`: no labels
-    needed. It starts from a calibration of each recording (the noise from the spread
-    of successive differences; the unitary current and levels from equally spaced peaks
-    in the density of the current, smoothed over 1 to 32 samples as needed), tries both
-    signs of the current when ``current_sign="auto"``, and then alternates the
-    forward-backward pass with closed-form updates of the current, noise and baselines
-    and a maximum-likelihood update of the single-channel rates. With ``y`` (open
-    channels), the counts are known and EM estimates only the hidden kinetics.
+    needed. It calibrates the longest recording (the unitary current and levels from
+    equally spaced peaks in the density of the current, smoothed over 1 to 32 samples as
+    needed and refined by a lattice mixture; a search by short EM fits when no peaks
+    show), places the closed level and chooses ``N`` by likelihood, tries both signs of
+    the current when ``current_sign="auto"``, finds the other recordings' offsets on that
+    lattice, and then alternates the forward-backward pass with closed-form updates of
+    the current, noise and baselines and a maximum-likelihood update of the
+    single-channel rates (first on the first 250,000 rows, then on all). With ``y``
+    (open channels), the counts are known and EM estimates only the hidden kinetics.
 
     ``predict_proba`` is the posterior over open-channel counts of each sample given its
     whole recording, with the recording's own baseline re-estimated (a new recording
@@ -128,8 +130,9 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     n_channels : int or "auto", default="auto"
-        Channels per recording. ``"auto"``: the number of levels above the closed level
-        that the calibration finds (the largest over the recordings).
+        Channels per recording. ``"auto"``: the levels the calibration finds, plus up to
+        three never-visited levels when the likelihood gains more than half a log of the
+        sample size per added channel.
     n_closed, n_open : int, default=2 and 1
         Closed and open states of the single-channel scheme.
     sampling_rate : float, default=10_000.0
@@ -154,7 +157,8 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
     max_iter : int, default=100
         EM iterations.
     tol : float, default=1e-7
-        Stop when the log-likelihood per sample improves by less than this.
+        Stop when the log-likelihood per sample improves by less than this (small,
+        because the rates of hidden states converge slowly).
     verbose : int, default=0
         Print the log-likelihood of every iteration when > 0.
 
@@ -413,17 +417,17 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         the lattice ``0..N`` that a short EM of a two-state channel model prefers."""
         x = x[:_SEARCH_ROWS]
         visited = lattice.n_levels - 1
-        if self.n_channels == "auto":
-            counts = range(max(visited, 1), min(visited + _EXTRA_LEVELS, self.max_channels) + 1)
-        else:
-            counts = [int(self.n_channels)]
-        if not counts or visited > counts[-1]:
+        limit = self.max_channels if self.n_channels == "auto" else int(self.n_channels)
+        if visited > limit:
             raise ValueError(
                 f"The recording shows {visited + 1} current levels, more than "
-                f"n_channels + 1 = {visited if not counts else counts[-1] + 1}: raise "
-                "n_channels (or max_channels), or "
+                f"n_channels + 1 = {limit + 1}: raise n_channels (or max_channels), or "
                 "check for a second kind of channel or sub-conductance levels."
             )
+        if self.n_channels == "auto":
+            counts = range(max(visited, 1), min(visited + _EXTRA_LEVELS, limit) + 1)
+        else:
+            counts = [limit]
         best, penalty = None, 0.5 * np.log(len(x))
         for n_channels in counts:
             chain = AggregatedChain(n_channels, 1, 1)
