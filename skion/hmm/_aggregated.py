@@ -8,7 +8,8 @@ from numbers import Integral, Real
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.ndimage import uniform_filter1d
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from scipy.stats import binom
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -17,7 +18,13 @@ from ..windowing import segment_bounds
 from ._aggregated_chain import AggregatedChain
 from ._baseline import fit_baseline
 from ._calibration import MIN_PEAK_MASS as MIN_LEVEL_MASS
-from ._calibration import Lattice, calibrate_lattice, noise_sd, refine_lattice
+from ._calibration import (
+    Lattice,
+    calibrate_lattice,
+    level_weights,
+    noise_sd,
+    refine_lattice,
+)
 from ._count_kernels import count_forward_backward
 
 __all__ = ["AggregatedHMM"]
@@ -331,12 +338,18 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
             drift = self._coarse_drift(x)
         return self._search_lattice(x - drift), drift
 
-    def _short_em(self, x, baseline, chain, step, noise, dt, n_iter):
-        """A few EM iterations on one recording from a constant baseline."""
+    def _short_em(self, x, baseline, chain, step, noise, dt, n_iter, *, track=False):
+        """A few EM iterations on one recording from a constant baseline.
+
+        Without ``track`` the baseline stays one constant: the search runs on the current
+        with its coarse drift removed, and a tracked baseline would absorb the slow part
+        of the channels' own fluctuations, biasing the step.
+        """
         baselines = [np.broadcast_to(baseline, x.shape).astype(np.float64)]
         rates = self._initial_rates(chain, [x], baselines, step)
         params = _Params(chain, rates, float(step), float(noise), dt)
-        return self._em([x], baselines, params, None, n_iter, 0.0)
+        runner = self if track else clone(self).set_params(baseline="constant")
+        return runner._em([x], baselines, params, None, n_iter, 0.0)
 
     def _search_lattice(self, x):
         """Levels of a recording whose density shows no peaks: the step that a short EM of
@@ -390,7 +403,9 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         if refined[2] >= 2:  # keep the refinement only if the time-aware model agrees
             chain = AggregatedChain(min(refined[2] - 1, self.max_channels), 1, 1)
             try:
-                check = self._short_em(x, refined[0], chain, refined[1], refined[3], dt, 6)
+                check = self._short_em(
+                    x, refined[0], chain, refined[1], refined[3], dt, 6 + _LONGER_ITER
+                )
             except ValueError:
                 check = None
             if check is not None and check[2] > bound:
@@ -412,11 +427,22 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
             )
         return Lattice(offset, step, n_levels, sd, 1)
 
-    def _structure(self, x, lattice, dt):
-        """Number of channels and closed level: the placement of the visited levels in
-        the lattice ``0..N`` that a short EM of a two-state channel model prefers."""
-        x = x[:_SEARCH_ROWS]
-        visited = lattice.n_levels - 1
+    def _structure(self, x, lattice):
+        """Number of channels and closed level from the time spent at every level.
+
+        Independent identical channels spend a Binomial(N, Po) fraction of the time with
+        ``k`` open, whatever their scheme, so the visited levels' weights say which
+        placement in ``0..N`` they have: with a high open probability the all-closed
+        level is never visited (10 channels at Po 0.6 spend 0.008 % of the time there),
+        and the binomial shape of the others places it. Every placement with up to
+        three never-visited levels is scored by the weights' binomial log-likelihood at
+        the fitted Po; ties go to the smaller N.
+        """
+        sample = x[:: max(len(x) // _REFINE_ROWS, 1)]
+        first, weights = level_weights(
+            sample, lattice.offset, lattice.step, lattice.n_levels, lattice.noise_sd
+        )
+        visited = len(weights) - 1
         limit = self.max_channels if self.n_channels == "auto" else int(self.n_channels)
         if visited > limit:
             raise ValueError(
@@ -428,19 +454,17 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
             counts = range(max(visited, 1), min(visited + _EXTRA_LEVELS, limit) + 1)
         else:
             counts = [limit]
-        best, penalty = None, 0.5 * np.log(len(x))
+        best = None
         for n_channels in counts:
-            chain = AggregatedChain(n_channels, 1, 1)
             for below in range(0, min(n_channels - visited, _EXTRA_LEVELS) + 1):
-                closed = lattice.offset - below * lattice.step
-                params, (baseline,), bound, _, _ = self._short_em(
-                    x, closed, chain, lattice.step, lattice.noise_sd, dt, 8
-                )
-                score = bound * len(x) - penalty * n_channels
-                if best is None or score > best[0]:
-                    best = (score, params, float(np.mean(baseline)))
-        _, params, closed = best
-        return params.chain.n_channels, closed, params.step, params.noise
+                k = np.arange(len(weights)) + below
+                p_open = float(np.clip(weights @ k / n_channels, 1e-9, 1 - 1e-9))
+                score = float(weights @ binom.logpmf(k, n_channels, p_open))
+                if best is None or score > best[0] + 1e-12:
+                    best = (score, n_channels, below)
+        _, n_channels, below = best
+        closed = lattice.offset + (first - below) * lattice.step
+        return n_channels, closed
 
     def _initial_rates(self, chain, xs, baselines, step):
         """Rates whose open probability and relaxation time match the data roughly."""
@@ -631,7 +655,8 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         longest = int(np.argmax([len(x) for x in xs]))
         x = xs[longest]
         lattice, drift = self._calibrate(x)
-        n_channels, closed, step, noise = self._structure(x - drift, lattice, dt)
+        n_channels, closed = self._structure(x - drift, lattice)
+        step, noise = lattice.step, lattice.noise_sd
         chain = AggregatedChain(n_channels, self.n_closed, self.n_open)
         mirrored = closed + step * n_channels
         orientations = {"positive": [(closed, step)], "negative": [(mirrored, -step)]}
@@ -650,6 +675,7 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
                 noise,
                 dt,
                 _SCREEN_ITER if len(options) > 1 else 1,
+                track=True,
             )
             occupancy = fitted[0].chain.initial(fitted[0].rates)[chain.level == 0].sum()
             key = (round(fitted[2], 5), occupancy)

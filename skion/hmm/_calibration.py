@@ -16,7 +16,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d, uniform_filter1d
 from scipy.signal import find_peaks
 
-__all__ = ["Lattice", "calibrate_lattice", "noise_sd", "refine_lattice"]
+__all__ = ["Lattice", "calibrate_lattice", "level_weights", "noise_sd", "refine_lattice"]
 
 #: Moving-average lengths tried, in order, until the lattice shows.
 SMOOTHINGS = (1, 2, 4, 8, 16, 32)
@@ -118,6 +118,34 @@ def refine_lattice(z, offset, step, n_levels, sd, *, max_iter=200, tol=1e-5):
     used = np.flatnonzero(weights * len(z) >= MIN_PEAK_MASS)
     offset += step * k[used.min()]
     return float(offset), float(step), int(used.max() - used.min()) + 1, sd, loglik
+
+
+def level_weights(z, offset, step, n_levels, sd, *, max_iter=200, tol=1e-6):
+    """Fraction of time at every level of a known lattice (a mixture fit of weights only).
+
+    Levels from three below ``offset`` to three above the top are allowed. Returns
+    ``(first, weights)``: the index (relative to ``offset``) of the lowest level with
+    weight and the normalised weights from there to the highest level with weight.
+    """
+    k = np.arange(-3, n_levels + 3)
+    d = (z[:, None] - offset - step * k[None, :]) / sd
+    log_density = -0.5 * d * d
+    log_density -= log_density.max(axis=1, keepdims=True)
+    density = np.exp(log_density)
+    weights = np.full(len(k), 1.0 / len(k))
+    for _ in range(max_iter):
+        r = density * weights[None, :]
+        r /= r.sum(axis=1, keepdims=True)
+        new = r.mean(axis=0)
+        done = np.max(np.abs(new - weights)) < tol
+        weights = new
+        if done:
+            break
+    used = np.flatnonzero(weights * len(z) >= MIN_PEAK_MASS)
+    if used.size == 0:
+        return 0, np.ones(1)
+    kept = weights[used.min() : used.max() + 1]
+    return int(k[used.min()]), kept / kept.sum()
 
 
 def calibrate_lattice(x, *, detrend_window=None):
