@@ -481,7 +481,7 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         fs = self.sampling_rate
         k_open, k_close = p_open / tau * fs, (1 - p_open) / tau * fs
         n_states = chain.n_closed + chain.n_open
-        rates = np.full(2 * (n_states - 1), 5 * (k_open + k_close))
+        rates = np.full(2 * (n_states - 1), k_open + k_close)
         gate = chain.n_closed - 1  # edge C_nc -> O1
         rates[gate] = k_open * chain.n_closed
         rates[(n_states - 1) + gate] = k_close * chain.n_open
