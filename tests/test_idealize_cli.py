@@ -87,3 +87,15 @@ def test_a_flat_recording_is_refused(tmp_path, capsys):
     _write(data, X, 10_000)
     assert main(["idealize", str(data), "--out", str(tmp_path / "p.csv")]) == 1
     assert "flat recording" in capsys.readouterr().err
+
+
+def test_progress_prints_em_iterations(tmp_path, capsys):
+    X, _, _, _ = make_patch_clamp(30_000, kinetics="slow", noise=0.2, random_state=3)
+    data = tmp_path / "rec.csv"
+    _write(data, X, 10_000)
+    argv = ["idealize", str(data), "--out", str(tmp_path / "p.csv"), "--progress"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "EM iteration 1:" in out and "EM iteration 2:" in out
+    assert main([*argv[:-1], "--quiet"]) == 0
+    assert "iteration" not in capsys.readouterr().out

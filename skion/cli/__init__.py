@@ -83,6 +83,7 @@ def _idealize_command(args) -> int:
         sampling_rate=args.sampling_rate,
         line_freq=args.line_freq,
         n_channels=args.n_channels,
+        verbose=True if args.progress else (False if args.quiet else None),
     )
     return 0
 
@@ -170,6 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
     idealize.add_argument(
         "--n-channels", type=_channels, default="auto", help="channels (default auto)"
     )
+    progress = idealize.add_mutually_exclusive_group()
+    progress.add_argument(
+        "--progress", action="store_true", help="print every EM iteration (default on a terminal)"
+    )
+    progress.add_argument("--quiet", action="store_true", help="no per-iteration output")
     idealize.set_defaults(handler=_idealize_command)
 
     for command, handler in [

@@ -9,6 +9,7 @@ give their rate and one recording per sweep.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -90,6 +91,7 @@ def idealize(
     sampling_rate=None,
     line_freq=None,
     n_channels="auto",
+    verbose=None,
     echo=print,
 ):
     """Fit :class:`skion.AggregatedHMM` to a file without labels and write its counts."""
@@ -102,7 +104,11 @@ def idealize(
         "without labels ..."
     )
     tic = time.perf_counter()
-    model = AggregatedHMM(sampling_rate=rate, line_freq=line_freq, n_channels=n_channels)
+    if verbose is None:  # progress by default on a terminal, silent in pipes and logs
+        verbose = sys.stdout.isatty()
+    model = AggregatedHMM(
+        sampling_rate=rate, line_freq=line_freq, n_channels=n_channels, verbose=int(verbose)
+    )
     X = x[:, None]
     model.fit(X, groups=groups)
     proba, baseline = model._decode(X, groups)

@@ -511,7 +511,7 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         noise = float(np.sqrt(max(sq / n, (_MIN_NOISE_RATIO * step) ** 2)))
         return new_baselines, replace(params, step=float(step), noise=noise)
 
-    def _em(self, xs, baselines, params, labels, max_iter, tol):
+    def _em(self, xs, baselines, params, labels, max_iter, tol, stage=None):
         """EM with over-relaxed rate steps.
 
         EM creeps along the ridge of the rates of hidden (same-conductance) states. Each
@@ -528,8 +528,8 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
                 params, omega = replace(params, rates=plain), 1.0
                 gammas, xi, loglik = _e_step(xs, baselines, params, labels)
             per_sample = loglik / n_total
-            if self.verbose:
-                print(f"EM iteration {n_iter}: log-likelihood per sample {per_sample:.6f}")
+            if self.verbose and stage is not None:
+                print(f"{stage} iteration {n_iter}: log-likelihood per sample {per_sample:.6f}")
             if per_sample - previous < tol:
                 converged = True
                 break
@@ -577,7 +577,7 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
             labels = None
         params = self._warm_up(xs, baselines, params, labels)
         params, baselines, bound, n_iter, converged = self._em(
-            xs, baselines, params, labels, self.max_iter, self.tol
+            xs, baselines, params, labels, self.max_iter, self.tol, stage="EM"
         )
         self._store(params, baselines, bound, n_iter, converged)
         return self
@@ -596,6 +596,7 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
             None if labels is None else [lab[:k] for lab, k in zip(labels, keep, strict=True)],
             self.max_iter,
             self.tol,
+            stage=f"EM on the first {sum(keep):,} rows,",
         )
         return params
 
