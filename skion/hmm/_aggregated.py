@@ -427,6 +427,39 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
             )
         return Lattice(offset, step, n_levels, sd, 1)
 
+    def _channel_counts(self, visited):
+        """Candidate N for ``visited + 1`` visited levels (an error if there are too many)."""
+        limit = self.max_channels if self.n_channels == "auto" else int(self.n_channels)
+        if visited > limit:
+            raise ValueError(
+                f"The recording shows {visited + 1} current levels, more than "
+                f"n_channels + 1 = {limit + 1}: raise n_channels (or max_channels), or "
+                "check for a second kind of channel or sub-conductance levels."
+            )
+        if self.n_channels == "auto":
+            return range(max(visited, 1), min(visited + _EXTRA_LEVELS, limit) + 1)
+        return [limit]
+
+    def _structure_by_em(self, x, lattice, dt):
+        """Number of channels and closed level for levels seen only after smoothing: the
+        placement that short EM fits of a two-state channel model prefer (the weights
+        of blurred levels are not reliable enough for the binomial placement)."""
+        x = x[:_SEARCH_ROWS]
+        visited = lattice.n_levels - 1
+        best, penalty = None, 0.5 * np.log(len(x))
+        for n_channels in self._channel_counts(visited):
+            chain = AggregatedChain(n_channels, 1, 1)
+            for below in range(0, min(n_channels - visited, _EXTRA_LEVELS) + 1):
+                closed = lattice.offset - below * lattice.step
+                params, (baseline,), bound, _, _ = self._short_em(
+                    x, closed, chain, lattice.step, lattice.noise_sd, dt, 8
+                )
+                score = bound * len(x) - penalty * n_channels
+                if best is None or score > best[0]:
+                    best = (score, params, float(np.mean(baseline)))
+        _, params, closed = best
+        return params.chain.n_channels, closed, params.step, params.noise
+
     def _structure(self, x, lattice):
         """Number of channels and closed level from the time spent at every level.
 
@@ -443,17 +476,7 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
             sample, lattice.offset, lattice.step, lattice.n_levels, lattice.noise_sd
         )
         visited = len(weights) - 1
-        limit = self.max_channels if self.n_channels == "auto" else int(self.n_channels)
-        if visited > limit:
-            raise ValueError(
-                f"The recording shows {visited + 1} current levels, more than "
-                f"n_channels + 1 = {limit + 1}: raise n_channels (or max_channels), or "
-                "check for a second kind of channel or sub-conductance levels."
-            )
-        if self.n_channels == "auto":
-            counts = range(max(visited, 1), min(visited + _EXTRA_LEVELS, limit) + 1)
-        else:
-            counts = [limit]
+        counts = self._channel_counts(visited)
         best = None
         for n_channels in counts:
             for below in range(0, min(n_channels - visited, _EXTRA_LEVELS) + 1):
@@ -656,8 +679,11 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         longest = int(np.argmax([len(x) for x in xs]))
         x = xs[longest]
         lattice, drift = self._calibrate(x)
-        n_channels, closed = self._structure(x - drift, lattice)
-        step, noise = lattice.step, lattice.noise_sd
+        if lattice.smoothing == 1:
+            n_channels, closed = self._structure(x - drift, lattice)
+            step, noise = lattice.step, lattice.noise_sd
+        else:
+            n_channels, closed, step, noise = self._structure_by_em(x - drift, lattice, dt)
         chain = AggregatedChain(n_channels, self.n_closed, self.n_open)
         mirrored = closed + step * n_channels
         orientations = {"positive": [(closed, step)], "negative": [(mirrored, -step)]}

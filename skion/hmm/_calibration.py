@@ -181,11 +181,10 @@ def calibrate_lattice(x, *, detrend_window=None):
         if step is None:
             continue
         n_levels = round((peaks[-1] - peaks[0]) / step) + 1
-        sample = z[:: max(len(z) // _REFINE_ROWS, 1)]
-        offset, step, n_levels, sd, _ = refine_lattice(
-            sample, float(peaks[0]), step, n_levels, sigma / np.sqrt(m)
-        )
-        if m == 1:  # the mixture's sd is free of the transitions that inflate the MAD
-            sigma = sd
+        offset = float(peaks[0])
+        if m == 1:  # overlapping levels: refine (smoothed peaks are sharp, and a mixture
+            # fit to a smoothed current would read its blurred transitions as levels)
+            sample = z[:: max(len(z) // _REFINE_ROWS, 1)]
+            offset, step, n_levels, sigma, _ = refine_lattice(sample, offset, step, n_levels, sigma)
         return Lattice(offset, step, n_levels, sigma, m)
     return None
