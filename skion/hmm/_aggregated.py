@@ -34,6 +34,9 @@ _SCREEN_ROWS = 200_000
 _SCREEN_ITER = 6
 #: Rows of the step search when the density shows no levels.
 _SEARCH_ROWS = 50_000
+#: Noise (in steps) up to which the mixture's level weights place the lattice; noisier
+#: levels are placed by short EM fits.
+_BINOMIAL_MAX_NOISE = 0.4
 #: Levels beyond the visited ones that the choice of N and closed level may add.
 _EXTRA_LEVELS = 3
 #: Rows (evenly spaced) of the lattice mixture refinement.
@@ -441,9 +444,10 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         return [limit]
 
     def _structure_by_em(self, x, lattice, dt):
-        """Number of channels and closed level for levels seen only after smoothing: the
-        placement that short EM fits of a two-state channel model prefer (the weights
-        of blurred levels are not reliable enough for the binomial placement)."""
+        """Number of channels and closed level for levels seen only after smoothing or
+        under noise above ``_BINOMIAL_MAX_NOISE`` steps: the placement that short EM fits
+        of a two-state channel model prefer (the weights of blurred levels are not
+        reliable enough for the binomial placement)."""
         x = x[:_SEARCH_ROWS]
         visited = lattice.n_levels - 1
         best, penalty = None, 0.5 * np.log(len(x))
@@ -679,7 +683,8 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         longest = int(np.argmax([len(x) for x in xs]))
         x = xs[longest]
         lattice, drift = self._calibrate(x)
-        if lattice.smoothing == 1:
+        sharp = lattice.noise_sd <= _BINOMIAL_MAX_NOISE * lattice.step
+        if lattice.smoothing == 1 and sharp:
             n_channels, closed = self._structure(x - drift, lattice)
             step, noise = lattice.step, lattice.noise_sd
         else:
