@@ -120,6 +120,12 @@ def test_a_flat_recording_is_refused_with_the_reason():
         AggregatedHMM().fit(X)
 
 
+def test_a_recording_too_short_to_calibrate_is_refused():
+    X, _, _, _ = make_patch_clamp(500, kinetics="fast", noise=0.2, random_state=0)
+    with pytest.raises(ValueError, match="needs at least 1000"):
+        AggregatedHMM().fit(X)
+
+
 def test_more_levels_than_channels_is_refused():
     X, _, _, _ = make_patch_clamp(
         100_000, kinetics="slow", n_channels=3, noise=0.05, random_state=5

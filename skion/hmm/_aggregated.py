@@ -29,6 +29,8 @@ from ._count_kernels import count_forward_backward
 
 __all__ = ["AggregatedHMM"]
 
+#: Rows the longest recording needs for a calibration without labels.
+_MIN_ROWS = 1_000
 #: Rows per recording used to choose between starting points (orientation, step).
 _SCREEN_ROWS = 200_000
 _SCREEN_ITER = 6
@@ -682,6 +684,11 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         then find every other recording's offset on that lattice."""
         longest = int(np.argmax([len(x) for x in xs]))
         x = xs[longest]
+        if len(x) < _MIN_ROWS:
+            raise ValueError(
+                f"The longest recording has {len(x)} rows; finding the levels without "
+                f"labels needs at least {_MIN_ROWS}. Fit on a longer recording, or give y."
+            )
         lattice, drift = self._calibrate(x)
         sharp = lattice.noise_sd <= _BINOMIAL_MAX_NOISE * lattice.step
         if lattice.smoothing == 1 and sharp:

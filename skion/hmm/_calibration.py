@@ -115,7 +115,7 @@ def refine_lattice(z, offset, step, n_levels, sd, *, max_iter=200, tol=1e-5):
     loglik = float(
         np.logaddexp.reduce(np.log(weights)[None, :] - 0.5 * d * d, axis=1).mean() - np.log(sd)
     )
-    used = np.flatnonzero(weights * len(z) >= MIN_PEAK_MASS)
+    used = np.flatnonzero(weights * len(z) >= min(MIN_PEAK_MASS, weights.max() * len(z)))
     offset += step * k[used.min()]
     return float(offset), float(step), int(used.max() - used.min()) + 1, sd, loglik
 
