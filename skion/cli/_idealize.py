@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..datasets import read_abf
 from ..windowing import segment_bounds
+from ._files import CommandError
 
 __all__ = ["idealize", "read_trace"]
 
@@ -25,40 +26,36 @@ __all__ = ["idealize", "read_trace"]
 _RATE_TOLERANCE = 1e-3
 
 
-class _Error(ValueError):
-    """A file problem, reported in one line."""
-
-
 def _csv_trace(path, sampling_rate):
     frame = pd.read_csv(path)
     if "signal" not in frame.columns:
-        raise _Error(f"{path}: no 'signal' column (found {list(frame.columns)})")
+        raise CommandError(f"{path}: no 'signal' column (found {list(frame.columns)})")
     x = pd.to_numeric(frame["signal"], errors="coerce").to_numpy(np.float64)
     if not np.all(np.isfinite(x)):
         bad = int(np.flatnonzero(~np.isfinite(x))[0])
-        raise _Error(f"{path}: the signal is missing or not a number at data row {bad + 1}")
+        raise CommandError(f"{path}: the signal is missing or not a number at data row {bad + 1}")
     if "time" not in frame.columns:
         if sampling_rate is None:
-            raise _Error(f"{path}: no 'time' column; give the rate with --sampling-rate HZ")
+            raise CommandError(f"{path}: no 'time' column; give the rate with --sampling-rate HZ")
         return x, float(sampling_rate), np.zeros(len(x), dtype=np.int64), None
     t = pd.to_numeric(frame["time"], errors="coerce").to_numpy(np.float64)
     if len(t) < 2 or not np.all(np.isfinite(t)):
-        raise _Error(f"{path}: the time column must hold numbers (at least two rows)")
+        raise CommandError(f"{path}: the time column must hold numbers (at least two rows)")
     steps = np.diff(t)
     groups = np.concatenate([[0], np.cumsum(steps <= 0)])  # time restarting: next recording
     forward = steps[steps > 0]
     if forward.size == 0:
-        raise _Error(f"{path}: time never advances")
+        raise CommandError(f"{path}: time never advances")
     dt = float(np.median(forward))
     if np.max(np.abs(forward - dt)) > _RATE_TOLERANCE * dt:
         worst = int(np.argmax(np.abs(steps - dt) * (steps > 0)))
-        raise _Error(
+        raise CommandError(
             f"{path}: the sampling rate is not constant (time step {steps[worst]:g} s at data "
             f"row {worst + 2}, against {dt:g} s elsewhere)"
         )
     rate = 1.0 / dt
     if sampling_rate is not None and abs(sampling_rate - rate) > _RATE_TOLERANCE * rate:
-        raise _Error(
+        raise CommandError(
             f"{path}: --sampling-rate {sampling_rate:g} Hz disagrees with the time column "
             f"({rate:g} Hz)"
         )
@@ -69,7 +66,7 @@ def read_trace(path, *, sampling_rate=None):
     """``(current, sampling_rate, groups, time)`` of a CSV or ABF file, labels ignored."""
     path = Path(path)
     if not path.is_file():
-        raise _Error(f"no such file: {path}")
+        raise CommandError(f"no such file: {path}")
     suffix = path.suffix.lower()
     if suffix == ".csv":
         x, rate, groups, t = _csv_trace(path, sampling_rate)
@@ -77,7 +74,7 @@ def read_trace(path, *, sampling_rate=None):
         X, rate, groups = read_abf(path)
         x, t = X[:, 0].astype(np.float64), None
     else:
-        raise _Error(f"{path}: unknown data format {suffix or '(none)'}; use .csv or .abf")
+        raise CommandError(f"{path}: unknown data format {suffix or '(none)'}; use .csv or .abf")
     if t is None:
         t = np.round(np.arange(len(x)) / rate, 9)
     return x, float(rate), groups, t

@@ -26,6 +26,8 @@ from scipy.linalg import expm
 from scipy.signal import bessel, sosfilt, sosfilt_zi
 from sklearn.utils import check_random_state
 
+from ..hmm._aggregated_chain import stationary
+
 __all__ = ["KINETICS", "REGIMES", "RecordingModel", "make_ion_switching"]
 
 #: Sampling interval of the recordings (s): 10 kHz, as in the competition data.
@@ -227,17 +229,6 @@ def bessel_lowpass(signal: np.ndarray, cutoff: float, sampling_rate: float) -> n
     sos = bessel(4, cutoff, btype="low", norm="mag", output="sos", fs=sampling_rate)
     zi = sosfilt_zi(sos) * signal[0]
     return sosfilt(sos, signal, zi=zi)[0]
-
-
-def _stationary(Q):
-    """Stationary distribution of an irreducible rate matrix (solve pi Q = 0, sum pi = 1)."""
-    n_states = Q.shape[0]
-    A = np.vstack([Q.T, np.ones(n_states)])
-    b = np.zeros(n_states + 1)
-    b[-1] = 1.0
-    pi, *_ = np.linalg.lstsq(A, b, rcond=None)
-    pi = np.clip(pi, 0, None)
-    return pi / pi.sum()
 
 
 def _resolve_kinetics(kinetics):
@@ -538,7 +529,7 @@ default="mixed"
         P = expm(Q * DT)
         P = np.clip(P, 0.0, None)
         P /= P.sum(axis=1, keepdims=True)
-        pi = _stationary(Q)
+        pi = stationary(Q)
         for array in (Q, mask, P, pi):
             array.setflags(write=False)
         model = RecordingModel(

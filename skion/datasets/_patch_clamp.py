@@ -11,11 +11,11 @@ from scipy.linalg import expm
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from ..hmm._aggregated_chain import stationary
 from ._ion_switching import (
     RecordingModel,
     _resolve_kinetics,
     _simulate_channel,
-    _stationary,
     bessel_lowpass,
 )
 
@@ -198,7 +198,7 @@ def make_patch_clamp(
     dt = 1.0 / float(sampling_rate)
     P = np.clip(expm(Q * dt), 0.0, None)
     P /= P.sum(axis=1, keepdims=True)
-    pi = _stationary(Q)
+    pi = stationary(Q)
     for array in (Q, mask, P, pi):
         array.setflags(write=False)
 

@@ -14,8 +14,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..preprocessing._cleaning import check_below_nyquist
 from ..windowing import segment_bounds
-from ._aggregated_chain import AggregatedChain
+from ._aggregated_chain import AggregatedChain, stationary
 from ._baseline import fit_baseline
 from ._calibration import MIN_PEAK_MASS as MIN_LEVEL_MASS
 from ._calibration import (
@@ -313,14 +314,6 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         starts, ends = segment_bounds(len(x), groups)
         return [x[s:e] for s, e in zip(starts, ends, strict=True)], starts, ends
 
-    def _check_nyquist(self):
-        if self.line_freq is not None and self.line_freq >= self.sampling_rate / 2:
-            raise ValueError(
-                f"line_freq={self.line_freq:g} Hz is at or above the Nyquist frequency "
-                f"{self.sampling_rate / 2:g} Hz of sampling_rate={self.sampling_rate:g}: "
-                "the hum cannot be resolved; set line_freq=None or check the rate."
-            )
-
     # ------------------------------------------------------------ initialisation
     def _calibrate(self, x):
         """Step, noise and visited levels of one recording, with its coarse drift.
@@ -517,23 +510,22 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         return rates
 
     # ----------------------------------------------------------------------- EM
-    def _m_step(self, xs, gammas, baselines, params, labels):
+    def _track_baselines(self, xs, means, step):
+        """Baseline M-step: each recording's current minus its decoded channels."""
+        return [self._baseline(x - step * mean_k) for x, mean_k in zip(xs, means, strict=True)]
+
+    def _m_step(self, xs, gammas, params):
         """Closed-form updates of baselines, unitary current and noise."""
-        new_baselines, num, den = [], 0.0, 0.0
-        for x, gamma in zip(xs, gammas, strict=True):
-            mean_k, _ = _moments(gamma)
-            new_baselines.append(self._baseline(x - params.step * mean_k))
+        moments = [_moments(gamma) for gamma in gammas]
+        new_baselines = self._track_baselines(xs, [m for m, _ in moments], params.step)
         if self.unitary_current is None:
-            for x, b, gamma in zip(xs, new_baselines, gammas, strict=True):
-                mean_k, mean_k2 = _moments(gamma)
-                num += (x - b) @ mean_k
-                den += mean_k2.sum()
+            num = sum((x - b) @ m for x, b, (m, _) in zip(xs, new_baselines, moments, strict=True))
+            den = sum(m2.sum() for _, m2 in moments)
             step = num / den if den > 0 else params.step
         else:
             step = float(self.unitary_current)
         sq, n = 0.0, 0
-        for x, b, gamma in zip(xs, new_baselines, gammas, strict=True):
-            mean_k, mean_k2 = _moments(gamma)
+        for x, b, (mean_k, mean_k2) in zip(xs, new_baselines, moments, strict=True):
             r = x - b
             sq += r @ r - 2 * step * (r @ mean_k) + step * step * mean_k2.sum()
             n += len(x)
@@ -568,7 +560,7 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
             plain = rates if omega > 1 else None
             rates = np.exp(np.log(params.rates) + omega * move)
             omega = min(2 * omega, _MAX_OMEGA)
-            baselines, params = self._m_step(xs, gammas, baselines, params, labels)
+            baselines, params = self._m_step(xs, gammas, params)
             params = replace(params, rates=rates)
         return params, baselines, per_sample, n_iter, converged
 
@@ -591,7 +583,7 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         self : AggregatedHMM
             The fitted estimator.
         """
-        self._check_nyquist()
+        check_below_nyquist("line_freq", self.line_freq, self.sampling_rate)
         if y is None:
             X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
         else:
@@ -737,8 +729,7 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         self.rates_ = chain.rate_matrix(params.rates)
         self.open_states_ = chain.open_states
         self.closed_level_ = np.array([float(np.mean(b)) for b in baselines])
-        stationary = AggregatedChain(1, self.n_closed, self.n_open).initial(params.rates)
-        self.open_probability_ = float(stationary[self.n_closed :].sum())
+        self.open_probability_ = float(stationary(self.rates_)[self.open_states_].sum())
         self.lower_bound_ = float(bound)
         self.n_iter_ = int(n_iter)
         self.converged_ = bool(converged)
@@ -754,10 +745,7 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         baselines = [self._start_baseline(x, params, weights) for x in xs]
         for _ in range(_PREDICT_ROUNDS):
             gammas, _, _ = _e_step(xs, baselines, params)
-            baselines = [
-                self._baseline(x - params.step * _moments(g)[0])
-                for x, g in zip(xs, gammas, strict=True)
-            ]
+            baselines = self._track_baselines(xs, [_moments(g)[0] for g in gammas], params.step)
         gammas, _, _ = _e_step(xs, baselines, params)
         return np.concatenate(gammas), np.concatenate(baselines)
 

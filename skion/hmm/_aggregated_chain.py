@@ -19,7 +19,7 @@ import numpy as np
 from scipy.linalg import expm, expm_frechet
 from scipy.optimize import minimize
 
-__all__ = ["AggregatedChain", "compositions"]
+__all__ = ["AggregatedChain", "compositions", "stationary"]
 
 
 def compositions(total, n_parts):
@@ -31,6 +31,17 @@ def compositions(total, n_parts):
         for first in range(total, -1, -1)
         for rest in compositions(total - first, n_parts - 1)
     ]
+
+
+def stationary(Q):
+    """Stationary distribution of an irreducible rate matrix (solve pi Q = 0, sum pi = 1)."""
+    n_states = Q.shape[0]
+    A = np.vstack([Q.T, np.ones(n_states)])
+    b = np.zeros(n_states + 1)
+    b[-1] = 1.0
+    pi, *_ = np.linalg.lstsq(A, b, rcond=None)
+    pi = np.clip(pi, 0, None)
+    return pi / pi.sum()
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,12 +103,7 @@ class AggregatedChain:
 
     def initial(self, rates):
         """Stationary distribution of the aggregated chain (multinomial over states)."""
-        Q = self.rate_matrix(rates)
-        n_states = Q.shape[0]
-        lhs = np.vstack([Q.T, np.ones(n_states)])
-        rhs = np.zeros(n_states + 1)
-        rhs[-1] = 1.0
-        pi = np.clip(np.linalg.lstsq(lhs, rhs, rcond=None)[0], 1e-300, None)
+        pi = np.clip(stationary(self.rate_matrix(rates)), 1e-300, None)
         pi /= pi.sum()
         coef = np.array(
             [factorial(self.n_channels) / np.prod([factorial(c) for c in m]) for m in self.counts]

@@ -148,15 +148,13 @@ def level_weights(z, offset, step, n_levels, sd, *, max_iter=200, tol=1e-6):
     return int(k[used.min()]), kept / kept.sum()
 
 
-def calibrate_lattice(x, *, detrend_window=None):
+def calibrate_lattice(x):
     """Find the equally spaced levels of one recording without labels.
 
     Parameters
     ----------
     x : ndarray of shape (n_samples,)
         The current of one recording.
-    detrend_window : int or None
-        Rows of the moving mean removed first (slow drift); ``None`` keeps the raw current.
 
     Returns
     -------
@@ -166,16 +164,13 @@ def calibrate_lattice(x, *, detrend_window=None):
     x = np.asarray(x, dtype=np.float64)
     if len(x) > CALIBRATION_ROWS:
         x = x[:CALIBRATION_ROWS]
-    r = x
-    if detrend_window is not None and detrend_window < len(x):
-        r = x - uniform_filter1d(x, detrend_window, mode="reflect") + np.median(x)
-    sigma = noise_sd(r)
+    sigma = noise_sd(x)
     if not sigma > 0:
         return None
     for m in SMOOTHINGS:
-        if 4 * m > len(r):
+        if 4 * m > len(x):
             break
-        z = uniform_filter1d(r, m, mode="reflect") if m > 1 else r
+        z = uniform_filter1d(x, m, mode="reflect") if m > 1 else x
         peaks = _peaks(z, 0.5 * sigma / np.sqrt(m))
         step = _spacing(peaks)
         if step is None:
