@@ -729,7 +729,8 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         self.rates_ = chain.rate_matrix(params.rates)
         self.open_states_ = chain.open_states
         self.closed_level_ = np.array([float(np.mean(b)) for b in baselines])
-        self.open_probability_ = float(stationary(self.rates_)[self.open_states_].sum())
+        single = stationary(self.rates_, floor=1e-300)
+        self.open_probability_ = float(single[self.open_states_].sum())
         self.lower_bound_ = float(bound)
         self.n_iter_ = int(n_iter)
         self.converged_ = bool(converged)

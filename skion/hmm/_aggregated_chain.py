@@ -33,14 +33,18 @@ def compositions(total, n_parts):
     ]
 
 
-def stationary(Q):
-    """Stationary distribution of an irreducible rate matrix (solve pi Q = 0, sum pi = 1)."""
+def stationary(Q, floor=0.0):
+    """Stationary distribution of an irreducible rate matrix (solve pi Q = 0, sum pi = 1).
+
+    Entries are clipped at ``floor`` before normalising (a positive floor keeps a
+    degenerate rate matrix from dividing by zero).
+    """
     n_states = Q.shape[0]
     A = np.vstack([Q.T, np.ones(n_states)])
     b = np.zeros(n_states + 1)
     b[-1] = 1.0
     pi, *_ = np.linalg.lstsq(A, b, rcond=None)
-    pi = np.clip(pi, 0, None)
+    pi = np.clip(pi, floor, None)
     return pi / pi.sum()
 
 
@@ -103,8 +107,7 @@ class AggregatedChain:
 
     def initial(self, rates):
         """Stationary distribution of the aggregated chain (multinomial over states)."""
-        pi = np.clip(stationary(self.rate_matrix(rates)), 1e-300, None)
-        pi /= pi.sum()
+        pi = stationary(self.rate_matrix(rates), floor=1e-300)
         coef = np.array(
             [factorial(self.n_channels) / np.prod([factorial(c) for c in m]) for m in self.counts]
         )
