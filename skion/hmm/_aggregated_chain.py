@@ -33,6 +33,12 @@ def compositions(total, n_parts):
     ]
 
 
+def rate_bounds(dt):
+    """Smallest and largest single-channel rate (s^-1) the M-step may return: from one
+    transition in 1000 s to 50 per sample interval (dwells far below one sample)."""
+    return 1e-3, 50.0 / dt
+
+
 def stationary(Q, floor=0.0):
     """Stationary distribution of an irreducible rate matrix (solve pi Q = 0, sum pi = 1).
 
@@ -138,6 +144,6 @@ class AggregatedChain:
             return -value, -grad
 
         start = np.log(np.clip(rates, 1e-6, None))
-        bounds = [(np.log(1e-3), np.log(50.0 / dt))] * len(start)
+        bounds = [tuple(np.log(rate_bounds(dt)))] * len(start)
         result = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds)
         return np.exp(result.x)
