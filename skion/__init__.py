@@ -12,7 +12,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from .hmm import AggregatedHMM, HMMClassifier
 from .neural import SequenceUNetClassifier, build_unet
-from .preprocessing import LatticeDetrender, ZScoreWindower
+from .preprocessing import LatticeDetrender, LatticeScaler, ZScoreWindower
 
 __version__ = "0.1.0"
 
@@ -20,6 +20,7 @@ __all__ = [
     "AggregatedHMM",
     "HMMClassifier",
     "LatticeDetrender",
+    "LatticeScaler",
     "SequenceUNetClassifier",
     "ZScoreWindower",
     "__version__",

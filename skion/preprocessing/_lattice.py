@@ -116,6 +116,27 @@ def lattice_baseline(
     return reference + step / (2 * np.pi) * drift_phase + hum
 
 
+def check_counts(y, n_samples, *, min_classes=2):
+    """``y`` as float64 open-channel counts of ``n_samples`` rows, or a clear error."""
+    y = column_or_1d(y, warn=True)
+    if y.shape != (n_samples,):
+        raise ValueError(f"y must have {n_samples} rows like X, got shape {y.shape}.")
+    if y.dtype.kind not in "iufb":
+        raise ValueError(
+            f"Unknown label type: y must hold open-channel counts (integers >= 0), "
+            f"got dtype {y.dtype}."
+        )
+    y = y.astype(np.float64)
+    if not np.all(np.isfinite(y)) or np.any(y < 0) or np.any(y != np.round(y)):
+        raise ValueError("y must hold open-channel counts: finite integers >= 0.")
+    if len(np.unique(y)) < min_classes:
+        raise ValueError(
+            "y holds one class (a single open-channel count); learning the lattice "
+            "step needs at least two. Give step as a number instead."
+        )
+    return y
+
+
 class LatticeDetrender(RecordingTransformerMixin, BaseEstimator):
     """Remove drift and line hum using the equally spaced levels of open channels.
 
@@ -278,7 +299,7 @@ class LatticeDetrender(RecordingTransformerMixin, BaseEstimator):
         step = None if self.step == "auto" else float(self.step)
         level = None if self.closed_level == "auto" else float(self.closed_level)
         if learn:
-            counts = self._check_counts(y, len(current))
+            counts = check_counts(y, len(current))
             step, level = self._learn_lattice(coarse, counts, bounds, step, level)
         self.step_, self.closed_level_ = float(step), float(level)
         self.coherence_ = _coherence(
@@ -370,26 +391,6 @@ class LatticeDetrender(RecordingTransformerMixin, BaseEstimator):
                 sampling_rate=self.sampling_rate,
             )
         return baseline
-
-    @staticmethod
-    def _check_counts(y, n_samples):
-        y = column_or_1d(y, warn=True)
-        if y.shape != (n_samples,):
-            raise ValueError(f"y must have {n_samples} rows like X, got shape {y.shape}.")
-        if y.dtype.kind not in "iufb":
-            raise ValueError(
-                f"Unknown label type: y must hold open-channel counts (integers >= 0), "
-                f"got dtype {y.dtype}."
-            )
-        y = y.astype(np.float64)
-        if not np.all(np.isfinite(y)) or np.any(y < 0) or np.any(y != np.round(y)):
-            raise ValueError("y must hold open-channel counts: finite integers >= 0.")
-        if len(np.unique(y)) < 2:
-            raise ValueError(
-                "y holds one class (a single open-channel count); learning the lattice "
-                "step needs at least two. Give step as a number instead."
-            )
-        return y
 
     def _learn_lattice(self, coarse, counts, bounds, step, level):
         """Step and closed level from the labelled training rows.
