@@ -656,8 +656,9 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         if bound * n_total - null < penalty:
             raise ValueError(
                 "No channel openings found: a lattice of current levels explains the "
-                "recording no better than noise around a baseline (a flat recording, or "
-                "levels far below the noise). Idealize a recording with openings."
+                "recording no better than noise around a slowly varying baseline (no "
+                "openings, a smooth whole-cell current or voltage trace, or levels far "
+                "below the noise). Idealize a single-channel recording with openings."
             )
         span = max(float(np.ptp(b)) for b in baselines) / abs(params.step)
         if span > _MAX_BASELINE_STEPS:
