@@ -105,16 +105,56 @@ def test_predict_an_abf_file_one_recording_per_sweep(recordings_csv, tmp_path, c
     model = tmp_path / "model.skion"
     fit = ["fit", str(data), "--model", str(model), "--batch-size", "6000", "--epochs", "1"]
     assert main([*fit, "--filters", "4", "--window-size", "500"]) == 0
-    sweeps = np.random.default_rng(0).normal(0.0, 1.0, size=(2, 1000))
+    X, _, _ = make_ion_switching(2000, regime="3_channels", random_state=1)
     abf = tmp_path / "cell.abf"
-    pyabf.abfWriter.writeABF1(sweeps, str(abf), 20_000, "pA")
+    pyabf.abfWriter.writeABF1(X[:, 0].reshape(2, 1000), str(abf), 10_000, "pA")
     out = tmp_path / "cell.csv"
     assert main(["predict", str(abf), "--model", str(model), "--out", str(out)]) == 0
     pred = pd.read_csv(out)
     assert len(pred) == 2000 and pred["open_channels"].isin([0, 1, 2, 3]).all()
-    np.testing.assert_allclose(pred["time"], np.arange(2000) / 20_000)  # 20 kHz stamps
+    np.testing.assert_allclose(pred["time"], np.arange(2000) / 10_000)
     assert main(["evaluate", str(abf), "--model", str(model)]) == 1
     assert "has no labels" in capsys.readouterr().err
+    # another sampling rate: refused with both rates named, nothing written
+    fast = tmp_path / "fast.abf"
+    pyabf.abfWriter.writeABF1(X[:, 0].reshape(2, 1000), str(fast), 20_000, "pA")
+    refused = tmp_path / "refused.csv"
+    assert main(["predict", str(fast), "--model", str(model), "--out", str(refused)]) == 1
+    err = capsys.readouterr().err
+    assert "sampled at 20000 Hz, but the model was trained on 10000 Hz" in err
+    assert not refused.exists()
+
+
+def test_info_shows_the_training_conditions_and_mismatches_warn(recordings_csv, tmp_path, capsys):
+    data, _ = recordings_csv
+    model = tmp_path / "model.skion"
+    fit = ["fit", str(data), "--model", str(model), "--batch-size", "6000", "--epochs", "1"]
+    assert main([*fit, "--filters", "4", "--window-size", "500"]) == 0
+    capsys.readouterr()
+    assert main(["info", str(model)]) == 0
+    shown = capsys.readouterr().out
+    assert "sampling rate: 10000.0" in shown and "open channels: [0, 1, 2, 3]" in shown
+    assert "n recordings: 2" in shown and "units: pA" in shown
+    assert "steps: clean (Pipeline) -> unet (SequenceUNetClassifier)" in shown
+    assert "lattice: unitary current 1.2" in shown
+    # the same recordings in another unit (x 10, as a conductance would be) are warned about
+    frame = pd.read_csv(data)
+    frame["signal"] *= 10
+    scaled = tmp_path / "scaled.csv"
+    frame.to_csv(scaled, index=False)
+    out = tmp_path / "pred.csv"
+    predict = ["predict", str(scaled), "--model", str(model), "--batch-size", "6000"]
+    assert main([*predict, "--out", str(out)]) == 0
+    assert "trained on 0-3 open channels: this recording comes from another rig" in (
+        capsys.readouterr().err
+    )
+    assert (
+        main(
+            ["predict", str(data), "--model", str(model), "--batch-size", "6000", "--out", str(out)]
+        )
+        == 0
+    )
+    assert "warning" not in capsys.readouterr().err
 
 
 def test_model_file_round_trip_keeps_the_estimator(recordings_csv, tmp_path):

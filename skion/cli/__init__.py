@@ -1,4 +1,5 @@
-"""The ``skion`` command line: ``demo``, ``fit``, ``predict``, ``evaluate``, ``idealize``.
+"""The ``skion`` command line: ``demo``, ``fit``, ``predict``, ``evaluate``, ``idealize``,
+``info``.
 
 Run ``skion COMMAND --help`` for the options of each command. Model files and data
 formats are described in :mod:`skion.cli._files`.
@@ -70,6 +71,13 @@ def _evaluate_command(args) -> int:
     from ._files import evaluate
 
     evaluate(args.data, args.model, batch_size=args.batch_size)
+    return 0
+
+
+def _info_command(args) -> int:
+    from ._files import describe_model
+
+    describe_model(args.model)
     return 0
 
 
@@ -156,6 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
     predict = commands.add_parser("predict", help="write per-sample predictions as CSV")
     predict.add_argument("--out", required=True, help="CSV to write (time,open_channels)")
     evaluate = commands.add_parser("evaluate", help="macro-F1 and per-class scores of a model")
+
+    info = commands.add_parser(
+        "info", help="what a model file holds: versions, steps, training conditions"
+    )
+    info.add_argument("model", help="model file (written by fit)")
+    info.set_defaults(handler=_info_command)
 
     idealize = commands.add_parser(
         "idealize",
