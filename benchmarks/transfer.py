@@ -12,7 +12,10 @@ current (size and sign), offset, noise, drift and hum. The same classifier
 Each is trained on rig A and on each rig itself (other recordings of it), and scored by
 macro-F1 on held-out recordings of every rig. Nothing is tuned per rig.
 
-    python benchmarks/transfer.py [--samples 200000]
+``--unet`` uses the command line's U-Net (``UNET_DEFAULTS`` with ``--epochs``) instead of
+the HMM.
+
+    python benchmarks/transfer.py [--samples 200000] [--unet] [--epochs 20]
 """
 
 from __future__ import annotations
@@ -25,7 +28,14 @@ from sklearn import config_context
 from sklearn.metrics import f1_score
 from sklearn.pipeline import Pipeline
 
-from skion import HMMClassifier, LatticeDetrender, LatticeScaler, ZScoreWindower
+from skion import (
+    HMMClassifier,
+    LatticeDetrender,
+    LatticeScaler,
+    SequenceUNetClassifier,
+    ZScoreWindower,
+)
+from skion.cli._models import UNET_DEFAULTS
 from skion.datasets import make_patch_clamp
 
 #: name -> conditions (the noise as a fraction of the unitary current)
@@ -53,34 +63,46 @@ def recordings(rig, n_samples, seed):
     return X, y, groups
 
 
-def pipeline(cleaning):
+def pipeline(cleaning, epochs=None):
     steps = [("clean", CLEANINGS[cleaning](line_freq=50.0)), ("scale", ZScoreWindower())]
     for _, step in steps:
         step.set_fit_request(groups=True).set_transform_request(groups=True)
-    hmm = HMMClassifier().set_fit_request(groups=True).set_predict_request(groups=True)
-    return Pipeline([*steps, ("hmm", hmm)])
+    if epochs is None:
+        model = HMMClassifier()
+    else:
+        model = SequenceUNetClassifier(**{**UNET_DEFAULTS, "epochs": epochs}, random_state=0)
+    model.set_fit_request(groups=True).set_predict_request(groups=True)
+    return Pipeline([*steps, ("model", model)])
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--samples", type=int, default=200_000, help="rows per data set")
+    parser.add_argument("--unet", action="store_true", help="the U-Net instead of the HMM")
+    parser.add_argument("--epochs", type=int, default=20, help="U-Net epochs")
     args = parser.parse_args()
+    epochs = args.epochs if args.unet else None
     names = list(RIGS)
     train = {rig: recordings(rig, args.samples, seed=i) for i, rig in enumerate(names)}
     test = {rig: recordings(rig, args.samples, seed=100 + i) for i, rig in enumerate(names)}
     columns = [f"{c}, trained on {w}" for w in ("A", "the rig") for c in CLEANINGS]
-    print(f"{args.samples:,} rows per data set (2 recordings); macro-F1 on held-out recordings\n")
+    model = f"U-Net ({args.epochs} epochs)" if args.unet else "HMMClassifier"
+    print(f"{model}; {args.samples:,} rows per data set (2 recordings); macro-F1 on held-out")
+    print()
     print("| test rig | " + " | ".join(columns) + " |")
     print("|---|" + "---:|" * len(columns))
     tic = time.perf_counter()
     with config_context(enable_metadata_routing=True), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # RigMismatchWarning is the point of rig A's rows
         from_a = {
-            c: pipeline(c).fit(*train[names[0]][:2], groups=train[names[0]][2]) for c in CLEANINGS
+            c: pipeline(c, epochs).fit(*train[names[0]][:2], groups=train[names[0]][2])
+            for c in CLEANINGS
         }
         for rig in names:
             X, y, groups = test[rig]
-            same = {c: pipeline(c).fit(*train[rig][:2], groups=train[rig][2]) for c in CLEANINGS}
+            same = {
+                c: pipeline(c, epochs).fit(*train[rig][:2], groups=train[rig][2]) for c in CLEANINGS
+            }
             scores = [
                 f1_score(y, model[c].predict(X, groups=groups), average="macro")
                 for model in (from_a, same)

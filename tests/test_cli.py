@@ -221,3 +221,22 @@ def test_python_dash_m_entry_point():
         [sys.executable, "-m", "skion", "--version"], capture_output=True, text=True, check=True
     )
     assert result.stdout.startswith("skion ")
+
+
+def test_fit_with_per_recording_calibration_predicts_another_rig(recordings_csv, tmp_path):
+    data, _ = recordings_csv
+    model = tmp_path / "model.skion"
+    fit = ["fit", str(data), "--model", str(model), "--batch-size", "6000", "--epochs", "1"]
+    assert main([*fit, "--filters", "4", "--window-size", "500", "--calibration", "recording"]) == 0
+    # the same channels on a rig with an inward current twice as large and an offset
+    frame = pd.read_csv(data)
+    frame["signal"] = 5.0 - 2.0 * frame["signal"]
+    other = tmp_path / "other.csv"
+    frame.to_csv(other, index=False)
+    predictions = []
+    for path in (data, other):
+        out = tmp_path / f"pred-{path.stem}.csv"
+        predict = ["predict", str(path), "--model", str(model), "--batch-size", "6000"]
+        assert main([*predict, "--out", str(out)]) == 0
+        predictions.append(pd.read_csv(out)["open_channels"].to_numpy())
+    assert np.mean(predictions[0] == predictions[1]) > 0.97

@@ -55,6 +55,7 @@ def _fit_command(args) -> int:
         batch_size=args.batch_size,
         random_state=args.random_state,
         verbose=args.verbose,
+        calibration=args.calibration,
         **{name: value for name, value in params.items() if value is not None},
     )
     return 0
@@ -161,6 +162,14 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--epochs", type=_positive_int(1), default=None, help="training epochs")
     fit.add_argument("--window-size", type=_positive_int(125), default=None, help="samples")
     fit.add_argument("--filters", type=_positive_int(1), default=None, help="network width")
+    fit.add_argument(
+        "--calibration",
+        choices=("labels", "recording"),
+        default="labels",
+        help="labels: one lattice learned from the training labels (default); recording: "
+        "each recording in open-channel units, calibrated without labels, so the model "
+        "predicts other rigs (slower)",
+    )
     predict = commands.add_parser("predict", help="write per-sample predictions as CSV")
     predict.add_argument("--out", required=True, help="CSV to write (time,open_channels)")
     evaluate = commands.add_parser("evaluate", help="macro-F1 and per-class scores of a model")

@@ -97,7 +97,17 @@ def _conditions(data, X, y, groups, sampling_rate):
     }
 
 
-def fit(data, model_path, *, batch_size, random_state, verbose, echo=print, **unet_params):
+def fit(
+    data,
+    model_path,
+    *,
+    batch_size,
+    random_state,
+    verbose,
+    calibration="labels",
+    echo=print,
+    **unet_params,
+):
     """Fit the U-Net pipeline on a labelled file and save it."""
     X, y, groups, _, sampling_rate = read_data(data, batch_size=batch_size)
     if y is None:
@@ -105,7 +115,9 @@ def fit(data, model_path, *, batch_size, random_state, verbose, echo=print, **un
     echo(f"fitting on {len(X):,} samples in {len(np.unique(groups))} recording(s) ...")
     tic = time.perf_counter()
     with sklearn.config_context(enable_metadata_routing=True):
-        model = unet_pipeline(random_state=random_state, verbose=verbose, **unet_params)
+        model = unet_pipeline(
+            calibration=calibration, random_state=random_state, verbose=verbose, **unet_params
+        )
         model.fit(X, y, groups=groups)
     save_model(model, model_path, conditions=_conditions(data, X, y, groups, sampling_rate))
     echo(f"fitted in {time.perf_counter() - tic:.1f} s; model written to {model_path}")

@@ -1,8 +1,12 @@
 """The pipelines the command line fits: the U-Net and the classic baselines.
 
-Every pipeline starts with the same per-recording cleaning (``LatticeDetrender``: cubic
-trend anchored at the recording's start, then drift and 50 Hz hum measured on the lattice
-of open-channel levels; then a train-statistics z-score) and asks for
+Every pipeline starts with the same per-recording cleaning, then a train-statistics
+z-score. ``calibration="labels"`` (the default, the measured recipe of ``skion demo``):
+``LatticeDetrender``, one lattice learned from the training labels (cubic trend anchored at
+the recording's start, then drift and 50 Hz hum measured on that lattice).
+``calibration="recording"``: ``LatticeScaler``, every recording in open-channel units,
+calibrated on its own without labels, so that the model travels to rigs with another
+unitary current, sign, offset or drift. Every step asks for
 ``groups`` through scikit-learn's metadata routing, so that nothing crosses a
 recording boundary. Build and use them inside
 ``sklearn.config_context(enable_metadata_routing=True)``.
@@ -14,9 +18,18 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from .. import HMMClassifier, LatticeDetrender, SequenceUNetClassifier, ZScoreWindower
+from .. import (
+    HMMClassifier,
+    LatticeDetrender,
+    LatticeScaler,
+    SequenceUNetClassifier,
+    ZScoreWindower,
+)
 
-__all__ = ["UNET_DEFAULTS", "UNET_QUICK", "baseline_pipelines", "unet_pipeline"]
+__all__ = ["CALIBRATIONS", "UNET_DEFAULTS", "UNET_QUICK", "baseline_pipelines", "unet_pipeline"]
+
+#: ``--calibration`` choices: how the cleaning finds each recording's lattice.
+CALIBRATIONS = ("labels", "recording")
 
 #: U-Net settings of ``skion demo`` and ``skion fit``: a small network without batch
 #: normalization, trained with many short-window optimizer steps and square-root balanced
@@ -37,7 +50,7 @@ UNET_DEFAULTS = {
 UNET_QUICK = {**UNET_DEFAULTS, "epochs": 40}
 
 
-def _cleaning(**context) -> Pipeline:
+def _cleaning(calibration="labels", **context) -> Pipeline:
     """The shared cleaning steps, requesting ``groups`` for fit and transform.
 
     ``LatticeDetrender`` replaced a 50 Hz notch plus cubic trend: the notch also removed
@@ -45,8 +58,11 @@ def _cleaning(**context) -> Pipeline:
     together 0.16 pA of baseline error (0.011 pA now), which cost the HMM 0.043 macro-F1
     (``benchmarks/cleaning.py``, docs/benchmarks.md).
     """
+    if calibration not in CALIBRATIONS:
+        raise ValueError(f"calibration must be one of {CALIBRATIONS}, got {calibration!r}.")
+    first = LatticeDetrender if calibration == "labels" else LatticeScaler
     steps = [
-        ("baseline", LatticeDetrender(line_freq=50.0)),
+        ("baseline", first(line_freq=50.0)),
         ("scale", ZScoreWindower(**context)),
     ]
     for _, step in steps:
@@ -54,14 +70,14 @@ def _cleaning(**context) -> Pipeline:
     return Pipeline(steps)
 
 
-def unet_pipeline(*, random_state=None, verbose=0, **params) -> Pipeline:
+def unet_pipeline(*, calibration="labels", random_state=None, verbose=0, **params) -> Pipeline:
     """Cleaning followed by ``SequenceUNetClassifier(**UNET_DEFAULTS | params)``."""
     unet = SequenceUNetClassifier(
         **{**UNET_DEFAULTS, **params}, random_state=random_state, verbose=verbose
     )
     return Pipeline(
         [
-            ("clean", _cleaning()),
+            ("clean", _cleaning(calibration)),
             ("unet", unet.set_fit_request(groups=True).set_predict_request(groups=True)),
         ]
     )
