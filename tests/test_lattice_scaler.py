@@ -54,19 +54,22 @@ def test_counts_read_as_units_on_any_rig(unitary_current, offset, kinetics, drif
     assert np.allclose(table["closed_level"], [b.mean() for b in np.split(baseline, 2)], atol=0.1)
 
 
-def test_fit_transform_calibrates_once_and_matches_transform():
+def test_labels_calibrate_the_training_rows_and_check_the_label_free_calibration():
     X, y, groups, _ = _rig(1.0, 0.0, 0.2)
     scaler = LatticeScaler()
     fitted = scaler.fit_transform(X, y, groups=groups)
-    assert (scaler.recordings_["label_shift"] == 0).all()
-    np.testing.assert_allclose(fitted, scaler.transform(X, groups=groups))
+    assert (scaler.recordings_["label_agreement"] > 0.98).all()
+    # label-free and label calibrations agree to a small fraction of a channel
+    np.testing.assert_allclose(fitted, scaler.transform(X, groups=groups), atol=0.05)
 
 
-def test_labels_whole_channels_off_are_warned_and_followed_in_fit_transform():
+def test_labels_that_the_calibration_contradicts_are_warned_and_followed():
     X, y, groups, _ = _rig(1.0, 0.0, 0.2)
-    with pytest.warns(RigMismatchWarning, match=r"whole channels off their labels"):
+    with pytest.warns(
+        RigMismatchWarning, match=r"recording\(s\) 0 \(0\.\d\d\), 1 \(0\.\d\d\) disagree"
+    ):
         units = LatticeScaler().fit_transform(X, y + 1, groups=groups)[:, 0]
-    assert np.mean(np.round(units) == y + 1) > 0.97
+    assert np.mean(np.round(units) == y + 1) > 0.98  # rounding loses 1.2 % at noise 0.2
 
 
 def test_other_columns_and_float32_pass_through():

@@ -15,7 +15,7 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, v
 from ..exceptions import RigMismatchWarning
 from ..windowing import segment_bounds
 from ._cleaning import check_below_nyquist
-from ._lattice import check_counts
+from ._lattice import _within_blocks, check_counts
 from ._recordings import RecordingTransformerMixin
 
 __all__ = ["LatticeScaler"]
@@ -23,6 +23,9 @@ __all__ = ["LatticeScaler"]
 #: A recording's noise (in unitary steps) may exceed the noisiest training recording's by
 #: this factor, or fall below the quietest one's by its inverse, before a warning.
 _NOISE_TOLERANCE = 1.25
+#: A label-free calibration whose rounded units match the labels on this fraction of the
+#: rows fewer than the labels' own calibration does is reported as disagreeing.
+_AGREEMENT_SLACK = 0.05
 #: Columns of ``recordings_`` (and of ``calibrate``'s table).
 _COLUMNS = ["start", "stop", "unitary_current", "closed_level", "noise_ratio", "n_channels"]
 
@@ -49,11 +52,13 @@ class LatticeScaler(RecordingTransformerMixin, BaseEstimator):
     ``ValueError`` naming the recording when it shows no lattice of equally spaced levels
     (a whole-cell current, a voltage trace, a flat recording).
 
-    With labels, ``fit`` also checks each calibration against them: a recording whose
-    calibrated counts sit a whole number of channels off its labels (the all-closed level
-    is never visited, so its place was inferred) is warned about and, in
-    ``fit_transform``, moved onto its labels, so that a model never trains on shifted
-    counts.
+    With labels, the training rows that ``fit_transform`` returns are calibrated from
+    the labels (the step from the current's covariance with the counts, the baseline a
+    moving mean of the current less the channels), so that a model never trains on
+    misread counts; ``fit`` compares every label-free calibration with them and warns
+    about a recording where it disagrees (an all-closed level never visited and placed
+    one channel off, or drift mistaken for gating): unlabelled recordings like it may be
+    misread the same way.
 
     Parameters
     ----------
@@ -80,7 +85,8 @@ class LatticeScaler(RecordingTransformerMixin, BaseEstimator):
         One row per training recording: ``start`` and ``stop`` rows, the calibrated
         ``unitary_current``, ``closed_level`` (mean baseline), ``noise_ratio`` (noise sd
         over the absolute unitary current) and ``n_channels``; with labels also
-        ``label_shift`` (channels added to the calibrated counts to meet the labels).
+        ``label_agreement`` (fraction of rows whose rounded label-free units equal the
+        label).
     n_channels_max_ : int
         Most channels of any training recording (calibrated or labelled).
     noise_ratio_range_ : tuple of float
@@ -168,8 +174,8 @@ class LatticeScaler(RecordingTransformerMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features)
             One row per time sample, in time order; the current is column 0.
         y : array-like of shape (n_samples,), default=None
-            Open-channel counts, if known: used only to check the calibration (and, in
-            ``fit_transform``, to move a recording calibrated whole channels off).
+            Open-channel counts, if known: the label-free calibration is checked
+            against them (and ``fit_transform`` calibrates the training rows from them).
         groups : array-like of shape (n_samples,), default=None
             Recording of each row.
 
@@ -192,8 +198,8 @@ class LatticeScaler(RecordingTransformerMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features)
             One row per time sample, in time order; the current is column 0.
         y : array-like of shape (n_samples,), default=None
-            Open-channel counts, if known; recordings calibrated whole channels off
-            their labels are moved onto them.
+            Open-channel counts, if known: the training rows are then calibrated from
+            them (the label-free calibration is still checked and recorded).
         groups : array-like of shape (n_samples,), default=None
             Recording of each row.
 
@@ -210,24 +216,7 @@ class LatticeScaler(RecordingTransformerMixin, BaseEstimator):
         counts = None if y is None else check_counts(y, len(X), min_classes=1)
         out, table = self._scale(X, groups)
         if counts is not None:
-            shifts = []
-            for row in table.itertuples():
-                labels = counts[row.start : row.stop]
-                shift = int(np.round(np.median(labels - out[row.start : row.stop, 0])))
-                out[row.start : row.stop, 0] += shift
-                shifts.append(shift)
-            table["label_shift"] = shifts
-            off = table.index[table["label_shift"] != 0].tolist()
-            if off:
-                warnings.warn(
-                    f"The calibration of training recording(s) {off} sits whole channels "
-                    f"off their labels (shifts {table.loc[off, 'label_shift'].tolist()}): "
-                    "their all-closed level is rarely visited and was placed from the "
-                    "others. Their training rows were moved onto the labels; unlabelled "
-                    "recordings like them may be misplaced the same way.",
-                    RigMismatchWarning,
-                    stacklevel=4,
-                )
+            table["label_agreement"] = self._follow_labels(X, out, counts, table)
         self.recordings_ = table
         largest = int(table["n_channels"].max())
         if counts is not None:
@@ -281,7 +270,7 @@ class LatticeScaler(RecordingTransformerMixin, BaseEstimator):
         -------
         table : pandas.DataFrame
             One row per recording, with the columns of ``recordings_`` (no
-            ``label_shift``).
+            ``label_agreement``).
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
@@ -319,6 +308,56 @@ class LatticeScaler(RecordingTransformerMixin, BaseEstimator):
             out[start:stop, 0] = units
             rows.append((int(start), int(stop), *calibration))
         return out, pd.DataFrame(rows, columns=_COLUMNS)
+
+    def _follow_labels(self, X, out, counts, table):
+        """Training rows calibrated from their labels; warn where the label-free
+        calibration disagrees with them. Returns that calibration's agreement per
+        recording (fraction of rows whose rounded units equal the label)."""
+        agreements, off = [], []
+        for row in table.itertuples():
+            rows = slice(row.start, row.stop)
+            labels = counts[rows]
+            agreement = float(np.mean(np.round(out[rows, 0]) == labels))
+            units = self._units_from_labels(X[rows, 0].astype(np.float64), labels)
+            if units is None:  # one count only: the labels fix the origin, not the step
+                units = out[rows, 0] + np.round(np.median(labels - out[rows, 0]))
+            if agreement < np.mean(np.round(units) == labels) - _AGREEMENT_SLACK:
+                off.append(f"{row.Index} ({agreement:.2f})")
+            out[rows, 0] = units
+            agreements.append(agreement)
+        if off:
+            warnings.warn(
+                f"Calibrated without labels, training recording(s) {', '.join(off)} "
+                "disagree with their labels (fraction of rows whose rounded units equal "
+                "the label in brackets); their training rows follow the labels, but "
+                "unlabelled recordings like them may be misread the same way (see "
+                "recordings_).",
+                RigMismatchWarning,
+                stacklevel=5,
+            )
+        return agreements
+
+    def _units_from_labels(self, x, labels):
+        """Open-channel units of one labelled recording: the step from the current's
+        covariance with the counts inside blocks (where drift cancels), the baseline a
+        moving mean (and hum) of the current less the channels. ``None`` without counts
+        that vary within a block."""
+        from ..hmm._baseline import fit_baseline  # skion.hmm imports this package
+
+        block = max(2, min(1000, len(x) // 8))
+        dx, dk = _within_blocks(x, block), _within_blocks(labels, block)
+        spread = float(dk @ dk)
+        if spread == 0:
+            return None
+        step = float(dx @ dk) / spread
+        baseline = fit_baseline(
+            x - step * labels,
+            window=max(round(self.baseline_window * self.sampling_rate), 3),
+            line_freq=self.line_freq,
+            n_harmonics=3,
+            sampling_rate=self.sampling_rate,
+        )
+        return (x - baseline) / step
 
     def _calibrate_one(self, current, index, start, stop):
         # imported here: skion.hmm imports skion.preprocessing's helpers at its import
