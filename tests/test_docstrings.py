@@ -19,6 +19,7 @@ MODULES = [
     "skion",
     "skion.cli",
     "skion.datasets",
+    "skion.exceptions",
     "skion.hmm",
     "skion.metrics",
     "skion.neural",
