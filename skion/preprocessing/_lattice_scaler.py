@@ -8,9 +8,9 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..exceptions import RigMismatchWarning
 from ..windowing import segment_bounds
@@ -30,7 +30,7 @@ _AGREEMENT_SLACK = 0.05
 _COLUMNS = ["start", "stop", "unitary_current", "closed_level", "noise_ratio", "n_channels"]
 
 
-class LatticeScaler(RecordingTransformerMixin, BaseEstimator):
+class LatticeScaler(OneToOneFeatureMixin, RecordingTransformerMixin, BaseEstimator):
     """Express the current in open-channel units, each recording calibrated without labels.
 
     Another rig records the same channels with another unitary current (size and sign),
@@ -275,22 +275,6 @@ class LatticeScaler(RecordingTransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         return self._scale(X, groups)[1]
-
-    def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
-        """Names of the output columns: the input names (nothing is added).
-
-        Parameters
-        ----------
-        input_features : array-like of str, default=None
-            Input column names; defaults to ``feature_names_in_`` or ``x0, x1, ...``.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str
-            The input column names.
-        """
-        check_is_fitted(self)
-        return np.asarray(_check_feature_names_in(self, input_features), dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
