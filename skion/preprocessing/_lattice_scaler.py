@@ -214,7 +214,7 @@ class LatticeScaler(OneToOneFeatureMixin, RecordingTransformerMixin, BaseEstimat
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         check_below_nyquist("line_freq", self.line_freq, self.sampling_rate)
         counts = None if y is None else check_counts(y, len(X), min_classes=1)
-        out, table = self._scale(X, groups, counts)
+        out, table = self._scale(X, groups)
         if counts is not None:
             table["label_agreement"] = self._follow_labels(X, out, counts, table)
         self.recordings_ = table
@@ -283,29 +283,12 @@ class LatticeScaler(OneToOneFeatureMixin, RecordingTransformerMixin, BaseEstimat
         return tags
 
     # ---------------------------------------------------------------- helpers
-    def _scale(self, X, groups, counts=None):
-        """Column 0 in open-channel units, and the calibration table, per recording.
-
-        With ``counts``, a recording that cannot be calibrated without labels (a single
-        level, too few rows) is calibrated from its labels instead, with a warning.
-        """
+    def _scale(self, X, groups):
+        """Column 0 in open-channel units, and the calibration table, per recording."""
         out = np.array(X, copy=True)
         rows = []
         for i, (start, stop) in enumerate(zip(*segment_bounds(len(X), groups), strict=True)):
-            try:
-                units, calibration = self._calibrate_one(X[start:stop, 0], i, start, stop)
-            except ValueError:
-                labelled = None if counts is None else self._labelled_one(X, counts, start, stop)
-                if labelled is None:
-                    raise
-                units, calibration = labelled
-                warnings.warn(
-                    f"Training recording {i} (rows {start}-{stop}) cannot be calibrated "
-                    "without labels, so it was calibrated from its labels; unlabelled "
-                    "recordings like it will be refused.",
-                    RigMismatchWarning,
-                    stacklevel=5,
-                )
+            units, calibration = self._calibrate_one(X[start:stop, 0], i, start, stop)
             out[start:stop, 0] = units
             rows.append((int(start), int(stop), *calibration))
         return out, pd.DataFrame(rows, columns=_COLUMNS)
@@ -338,17 +321,7 @@ class LatticeScaler(OneToOneFeatureMixin, RecordingTransformerMixin, BaseEstimat
             )
         return agreements
 
-    def _labelled_one(self, X, counts, start, stop):
-        """Units and calibration of one recording from its labels, or None."""
-        x, labels = X[start:stop, 0].astype(np.float64), counts[start:stop]
-        units, step = self._units_from_labels(x, labels, return_step=True)
-        if units is None:
-            return None
-        noise_ratio = float(np.std(units - labels))
-        closed = float(np.mean(x - step * units))
-        return units, (step, closed, noise_ratio, int(labels.max()))
-
-    def _units_from_labels(self, x, labels, *, return_step=False):
+    def _units_from_labels(self, x, labels):
         """Open-channel units of one labelled recording: the step from the current's
         covariance with the counts inside blocks (where drift cancels), the baseline a
         moving mean (and hum) of the current less the channels. ``None`` without counts
@@ -359,7 +332,7 @@ class LatticeScaler(OneToOneFeatureMixin, RecordingTransformerMixin, BaseEstimat
         dx, dk = _within_blocks(x, block), _within_blocks(labels, block)
         spread = float(dk @ dk)
         if spread == 0:
-            return (None, None) if return_step else None
+            return None
         step = float(dx @ dk) / spread
         baseline = fit_baseline(
             x - step * labels,
@@ -368,8 +341,7 @@ class LatticeScaler(OneToOneFeatureMixin, RecordingTransformerMixin, BaseEstimat
             n_harmonics=3,
             sampling_rate=self.sampling_rate,
         )
-        units = (x - baseline) / step
-        return (units, step) if return_step else units
+        return (x - baseline) / step
 
     def _calibrate_one(self, current, index, start, stop):
         # imported here: skion.hmm imports skion.preprocessing's helpers at its import
