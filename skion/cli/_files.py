@@ -135,10 +135,19 @@ def _check_rate(data, sampling_rate, conditions):
         )
 
 
+def _fitted_lattices(model):
+    """The steps of a (possibly nested) pipeline that learned one lattice (``step_``)."""
+    for _, step in getattr(model, "steps", [(None, model)]):
+        if hasattr(step, "steps"):
+            yield from _fitted_lattices(step)
+        elif hasattr(step, "step_"):
+            yield step
+
+
 def _check_lattice_range(model, X, groups, conditions):
     """Warn when the cleaned current leaves the lattice the model was trained on."""
-    first = model[0][0] if hasattr(model[0], "steps") else model[0]
-    if not hasattr(first, "step_") or "open_channels" not in conditions:
+    first = next(_fitted_lattices(model), None)
+    if first is None or "open_channels" not in conditions:
         return
     with sklearn.config_context(enable_metadata_routing=True):
         level = first.transform(X[:, :1], groups=groups)[:, 0] / first.step_
@@ -208,10 +217,8 @@ def describe_model(model_path, *, echo=print):
         echo("  training conditions: not recorded (a file from an older skion)")
     for key, value in conditions.items():
         echo(f"  {key.replace('_', ' ')}: {value}")
-    for _, step in steps:
-        for inner in getattr(step, "steps", [(None, step)]):
-            if hasattr(inner[1], "step_"):
-                echo(
-                    f"  lattice: unitary current {inner[1].step_:.4g} pA, closed level "
-                    f"{inner[1].closed_level_:.4g} pA"
-                )
+    for lattice in _fitted_lattices(estimator):
+        echo(
+            f"  lattice: unitary current {lattice.step_:.4g} pA, closed level "
+            f"{lattice.closed_level_:.4g} pA"
+        )

@@ -62,6 +62,19 @@ def _within_blocks(values: np.ndarray, block: int) -> np.ndarray:
     return values - np.repeat(means, np.diff(_block_edges(len(values), block)))
 
 
+def within_block_step(parts, block):
+    """Least-squares slope of current on counts with every block's means removed.
+
+    ``parts`` holds ``(current, counts)`` pairs, one per recording; drift is constant
+    within a block of ``block`` rows, so it cancels. ``None`` when the counts never vary
+    inside a block.
+    """
+    dx = np.concatenate([_within_blocks(x, block) for x, _ in parts])
+    dk = np.concatenate([_within_blocks(k, block) for _, k in parts])
+    spread = float(dk @ dk)
+    return float(dx @ dk) / spread if spread > 0 else None
+
+
 def _coherence(x: np.ndarray, step: float, block: int) -> float:
     """Mean squared length of the block means of ``exp(2 pi i x / step)``.
 
@@ -403,16 +416,13 @@ class LatticeDetrender(RecordingTransformerMixin, BaseEstimator):
         recordings' first rows, where the coarse trend anchors every recording.
         """
         if step is None:
-            rows = list(zip(*bounds, strict=True))
-            dx = np.concatenate([_within_blocks(coarse[a:b], self.block) for a, b in rows])
-            dk = np.concatenate([_within_blocks(counts[a:b], self.block) for a, b in rows])
-            spread = float(dk @ dk)
-            if spread == 0:
+            parts = [(coarse[a:b], counts[a:b]) for a, b in zip(*bounds, strict=True)]
+            step = within_block_step(parts, self.block)
+            if step is None:
                 raise ValueError(
                     "The open-channel count never changes inside a block of a recording, so "
                     "the step cannot be learned; give step as a number or a smaller block."
                 )
-            step = float(dx @ dk) / spread
         if level is None:
             level = float(
                 np.mean(

@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ..exceptions import RigMismatchWarning
 from ..windowing import segment_bounds
 from ._cleaning import check_below_nyquist
-from ._lattice import _within_blocks, check_counts
+from ._lattice import check_counts, within_block_step
 from ._recordings import RecordingTransformerMixin
 
 __all__ = ["LatticeScaler"]
@@ -328,12 +328,9 @@ class LatticeScaler(OneToOneFeatureMixin, RecordingTransformerMixin, BaseEstimat
         that vary within a block."""
         from ..hmm._baseline import fit_baseline  # skion.hmm imports this package
 
-        block = max(2, min(1000, len(x) // 8))
-        dx, dk = _within_blocks(x, block), _within_blocks(labels, block)
-        spread = float(dk @ dk)
-        if spread == 0:
+        step = within_block_step([(x, labels)], max(2, min(1000, len(x) // 8)))
+        if step is None:
             return None
-        step = float(dx @ dk) / spread
         baseline = fit_baseline(
             x - step * labels,
             window=max(round(self.baseline_window * self.sampling_rate), 3),
