@@ -115,11 +115,20 @@ def test_predict_an_abf_file_one_recording_per_sweep(recordings_csv, tmp_path, c
     np.testing.assert_allclose(pred["time"], np.arange(2000) / 10_000)
     assert main(["evaluate", str(abf), "--model", str(model)]) == 1
     assert "has no labels" in capsys.readouterr().err
-    # another sampling rate: refused with both rates named, nothing written
+    # another sampling rate: resampled to the model's, one prediction per row of the file;
+    # with --no-resample refused with both rates named, nothing written
     fast = tmp_path / "fast.abf"
-    pyabf.abfWriter.writeABF1(X[:, 0].reshape(2, 1000), str(fast), 20_000, "pA")
+    pyabf.abfWriter.writeABF1(np.repeat(X[:, 0], 2).reshape(2, 2000), str(fast), 20_000, "pA")
+    resampled = tmp_path / "resampled.csv"
+    assert main(["predict", str(fast), "--model", str(model), "--out", str(resampled)]) == 0
+    assert "from 20000 Hz to the model's 10000 Hz" in capsys.readouterr().err
+    again = pd.read_csv(resampled)
+    np.testing.assert_allclose(again["time"], np.arange(4000) / 20_000)
+    # each 10 kHz sample held for two 20 kHz rows: mostly the same counts as at 10 kHz
+    assert np.mean(again["open_channels"].to_numpy()[::2] == pred["open_channels"]) > 0.9
     refused = tmp_path / "refused.csv"
-    assert main(["predict", str(fast), "--model", str(model), "--out", str(refused)]) == 1
+    no = ["predict", str(fast), "--model", str(model), "--out", str(refused), "--no-resample"]
+    assert main(no) == 1
     err = capsys.readouterr().err
     assert "sampled at 20000 Hz, but the model was trained on 10000 Hz" in err
     assert not refused.exists()
@@ -155,6 +164,34 @@ def test_info_shows_the_training_conditions_and_mismatches_warn(recordings_csv, 
         == 0
     )
     assert "warning" not in capsys.readouterr().err
+    # the same current in nA is converted and predicted alike; a conductance is refused
+    original = pd.read_csv(out)["open_channels"]
+    frame = pd.read_csv(data)
+    nano = tmp_path / "nano.csv"
+    frame.assign(signal=frame["signal"] / 1000).rename(columns={"signal": "current (nA)"}).to_csv(
+        nano, index=False, float_format="%.8f"
+    )
+    again = tmp_path / "again.csv"
+    assert main([*predict[:1], str(nano), *predict[2:], "--out", str(again)]) == 0
+    assert np.mean(pd.read_csv(again)["open_channels"] == original) > 0.999
+    siemens = tmp_path / "siemens.csv"
+    frame.rename(columns={"signal": "conductance"}).to_csv(siemens, index=False)
+    assert main([*predict[:1], str(siemens), *predict[2:], "--out", str(again)]) == 1
+    assert "in pS, but the model learned one lattice in pA" in capsys.readouterr().err
+
+
+def test_a_long_file_that_marks_no_recordings_is_read_in_competition_batches(tmp_path, capsys):
+    from skion.cli._files import read_data
+
+    n = 500_010
+    path = tmp_path / "long.csv"
+    pd.DataFrame({"time": np.arange(1, n + 1) / 1e4, "signal": np.zeros(n)}).to_csv(
+        path, index=False, float_format="%.4f"
+    )
+    recording = read_data(path)
+    assert np.bincount(recording.groups).tolist() == [500_000, 10]
+    assert "read as recordings of 500,000 rows" in capsys.readouterr().err
+    assert np.bincount(read_data(path, batch_size=n).groups).tolist() == [n]
 
 
 def test_model_file_round_trip_keeps_the_estimator(recordings_csv, tmp_path):
@@ -183,7 +220,7 @@ def test_bad_files_exit_1_with_a_one_line_message(argv, message, tmp_path, monke
     monkeypatch.chdir(tmp_path)
     (tmp_path / "data.txt").write_text("time,signal\n0.0001,1.0\n")
     (tmp_path / "unlabelled.csv").write_text("time,signal\n0.0001,1.0\n0.0002,1.1\n")
-    (tmp_path / "bad.csv").write_text("time,current\n0.0001,1.0\n")
+    (tmp_path / "bad.csv").write_text("time,voltage\n0.0001,1.0\n")
     joblib.dump({"format": "something else"}, tmp_path / "other.skion")
     (tmp_path / "garbage.skion").write_bytes(b"not a pickle")
     files = {
@@ -232,7 +269,8 @@ def test_fit_with_per_recording_calibration_predicts_another_rig(recordings_csv,
     frame = pd.read_csv(data)
     frame["signal"] = 5.0 - 2.0 * frame["signal"]
     other = tmp_path / "other.csv"
-    frame.to_csv(other, index=False)
+    # ... recorded as a conductance: open-channel units do not depend on the unit
+    frame.rename(columns={"signal": "conductance"}).to_csv(other, index=False)
     predictions = []
     for path in (data, other):
         out = tmp_path / f"pred-{path.stem}.csv"

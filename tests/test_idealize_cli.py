@@ -69,8 +69,8 @@ def test_a_file_without_time_needs_the_rate(tmp_path, capsys):
     ("frame", "message"),
     [
         ({"time": [0.0, 1e-4, 3e-4, 4e-4], "signal": [0.0, 1, 0, 1]}, "not constant"),
-        ({"time": [0.0, 1e-4], "current": [0.0, 1.0]}, "no 'signal' column"),
-        ({"time": [0.0, 1e-4, 2e-4], "signal": [0.0, "x", 1.0]}, "not a number"),
+        ({"time": [0.0, 1e-4], "voltage": [0.0, 1.0]}, "no signal column"),
+        ({"time": [0.0, 1e-4, 2e-4], "signal": [0.0, "x", 1.0]}, "non-numeric value 'x'"),
     ],
 )
 def test_bad_files_get_one_line_errors(tmp_path, capsys, frame, message):

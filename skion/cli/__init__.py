@@ -45,6 +45,16 @@ def _demo_command(args) -> int:
     return 0
 
 
+def _reading(args):
+    """The options of how to read DATA, shared by every command that reads one."""
+    return {
+        "sampling_rate": args.sampling_rate,
+        "channel": args.channel,
+        "units": args.units,
+        "batch_size": args.batch_size,
+    }
+
+
 def _fit_command(args) -> int:
     from ._files import fit
 
@@ -52,7 +62,7 @@ def _fit_command(args) -> int:
     fit(
         args.data,
         args.model,
-        batch_size=args.batch_size,
+        reading=_reading(args),
         random_state=args.random_state,
         verbose=args.verbose,
         calibration=args.calibration,
@@ -64,14 +74,14 @@ def _fit_command(args) -> int:
 def _predict_command(args) -> int:
     from ._files import predict
 
-    predict(args.data, args.model, args.out, batch_size=args.batch_size)
+    predict(args.data, args.model, args.out, reading=_reading(args), resample=args.resample)
     return 0
 
 
 def _evaluate_command(args) -> int:
     from ._files import evaluate
 
-    evaluate(args.data, args.model, batch_size=args.batch_size)
+    evaluate(args.data, args.model, reading=_reading(args), resample=args.resample)
     return 0
 
 
@@ -88,8 +98,8 @@ def _idealize_command(args) -> int:
     idealize(
         args.data,
         args.out,
+        reading=_reading(args),
         summary=args.summary,
-        sampling_rate=args.sampling_rate,
         line_freq=args.line_freq,
         n_channels=args.n_channels,
         verbose=True if args.progress else (False if args.quiet else None),
@@ -111,6 +121,38 @@ def _channels(text):
     return text if text == "auto" else _positive_int(1)(text)
 
 
+def _channel(text):
+    """An ABF channel's index, or a channel or CSV column name."""
+    return int(text) if text.isdigit() else text
+
+
+def _add_reading_options(command):
+    command.add_argument(
+        "data",
+        help=".csv (signal[,time][,open_channels][,recording]; any constant rate) or .abf",
+    )
+    reading = command.add_argument_group("reading DATA (where the file does not say)")
+    reading.add_argument(
+        "--sampling-rate", type=_positive_float, help="Hz, for a CSV without a time column"
+    )
+    reading.add_argument(
+        "--channel",
+        type=_channel,
+        help="ABF: channel index or name (default: the first current channel); CSV: the "
+        "signal column's name",
+    )
+    reading.add_argument(
+        "--units", help="unit of the signal (pA, nA, uA, pS, ...; default pA); nA, uA -> pA"
+    )
+    reading.add_argument(
+        "--batch-size",
+        type=_positive_int(1),
+        default=None,
+        help="rows per recording for a file that marks none (no 'recording' column, time "
+        "never restarting); default 500,000, as in the competition files, for longer files",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``skion`` command.
 
@@ -128,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     >>> from skion.cli import build_parser
     >>> args = build_parser().parse_args(["fit", "train.csv", "--model", "unet.skion"])
     >>> args.command, args.data, args.batch_size, args.epochs
-    ('fit', 'train.csv', 500000, None)
+    ('fit', 'train.csv', None, None)
     """
     from .. import __version__
 
@@ -184,12 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
         "idealize",
         help="open channels of every sample of a recording without labels (AggregatedHMM)",
     )
-    idealize.add_argument("data", help=".csv (time,signal; any constant rate) or .abf file")
     idealize.add_argument("--out", required=True, help="CSV to write (time,open_channels)")
     idealize.add_argument("--summary", help="JSON to write: channels, levels, noise, rates")
-    idealize.add_argument(
-        "--sampling-rate", type=_positive_float, help="Hz, for a CSV without a time column"
-    )
     idealize.add_argument("--line-freq", type=_positive_float, help="mains hum to fit: 50 or 60")
     idealize.add_argument(
         "--n-channels", type=_channels, default="auto", help="channels (default auto)"
@@ -201,20 +239,22 @@ def build_parser() -> argparse.ArgumentParser:
     progress.add_argument("--quiet", action="store_true", help="no per-iteration output")
     idealize.set_defaults(handler=_idealize_command)
 
+    for command in (fit, predict, evaluate, idealize):
+        _add_reading_options(command)
     for command, handler in [
         (fit, _fit_command),
         (predict, _predict_command),
         (evaluate, _evaluate_command),
     ]:
-        command.add_argument("data", help="Liverpool-style .csv or an .abf file")
         command.add_argument("--model", required=True, help="model file (written by fit)")
-        command.add_argument(
-            "--batch-size",
-            type=_positive_int(1),
-            default=500_000,
-            help="CSV rows per recording (default 500,000, as in the competition files)",
-        )
         command.set_defaults(handler=handler)
+    for command in (predict, evaluate):
+        command.add_argument(
+            "--no-resample",
+            dest="resample",
+            action="store_false",
+            help="refuse data at another sampling rate than the model's (default: resample)",
+        )
     for command in (demo, fit):
         command.add_argument("--random-state", type=int, default=0, help="seed")
         command.add_argument(

@@ -1,16 +1,16 @@
 """``skion fit`` / ``predict`` / ``evaluate``: recordings on disk, models in files.
 
-DATA is a Liverpool-style CSV (``time,signal[,open_channels]``, one recording per
-``--batch-size`` rows) or an Axon Binary Format file (one recording per sweep; no
-labels, so ``predict`` only). A model file is the format of :mod:`skion._persistence`
-holding the fitted Pipeline.
+DATA is read by :func:`skion.datasets.read_recording` (a CSV at any constant rate, or an
+Axon Binary Format file), with the command's ``--sampling-rate``, ``--channel``,
+``--units`` and ``--batch-size``. A model file is the format of :mod:`skion._persistence`
+holding the fitted Pipeline and the conditions of its training data.
 """
 
 from __future__ import annotations
 
-import math
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +18,9 @@ import pandas as pd
 import sklearn
 
 from .._persistence import ModelFileError, dump_estimator, read_model_file
-from ..datasets import load_liverpool_csv, read_abf
+from ..datasets import read_recording
 from ..metrics import f1_summary, per_class_report
+from ..preprocessing import resample_recordings
 from ..windowing import segment_bounds
 from ._models import unet_pipeline
 
@@ -33,38 +34,50 @@ __all__ = [
     "save_model",
 ]
 
-
-_CSV_STEP = 1e-4  # s between rows of a Liverpool CSV (10 kHz)
+#: Rows per recording of the Liverpool competition files, which mark no recordings.
+LIVERPOOL_BATCH = 500_000
 
 
 class CommandError(Exception):
     """A user error the command reports in one line (exit status 1)."""
 
 
-def read_data(path, *, batch_size=500_000):
-    """``(X, y or None, groups, time, sampling_rate)`` from a ``.csv`` or ``.abf`` file.
+def _say(kind, message):
+    print(f"skion: {kind}: {message}", file=sys.stderr)
 
-    ``time`` is in s, ``sampling_rate`` in Hz.
+
+def read_data(path, *, sampling_rate=None, channel=None, units=None, batch_size=None):
+    """The recording file as :func:`skion.datasets.read_recording` reads it.
+
+    A file that marks no recordings and is longer than the competition files' recordings
+    is read as recordings of 500,000 rows (said on standard error); warnings of the reader
+    are printed as one line each.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise CommandError(f"no such file: {path}")
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        X, y, groups = load_liverpool_csv(path, batch_size=batch_size)
-        # The reader checked that time advances by 1e-4 s per row; only its start is new.
-        first = float(pd.read_csv(path, usecols=["time"], nrows=1)["time"].iloc[0])
-        return X, y, groups, _timestamps(len(X), 1 / _CSV_STEP, first), 1 / _CSV_STEP
-    if suffix == ".abf":
-        X, sampling_rate, groups = read_abf(path)
-        return X, None, groups, _timestamps(len(X), sampling_rate), float(sampling_rate)
-    raise CommandError(f"{path}: unknown data format {suffix or '(none)'}; use .csv or .abf")
-
-
-def _timestamps(n, sampling_rate, first=0.0):
-    """Sample times in s, rounded to the decimals the sampling rate needs (4 at 10 kHz)."""
-    decimals = max(0, math.ceil(math.log10(sampling_rate)))
-    return np.round(first + np.arange(n) / sampling_rate, decimals)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            recording = read_recording(
+                path,
+                sampling_rate=sampling_rate,
+                channel=channel,
+                units=units,
+                batch_size=batch_size,
+            )
+    except FileNotFoundError:
+        raise CommandError(f"no such file: {path}") from None
+    for warning in caught:
+        _say("warning", warning.message)
+    n = len(recording.X)
+    if batch_size is None and recording.recordings_marked_by is None and n > LIVERPOOL_BATCH:
+        recording.groups = np.arange(n, dtype=np.int64) // LIVERPOOL_BATCH
+        recording.recordings_marked_by = "batch_size"
+        _say(
+            "note",
+            f"{path} marks no recordings (no 'recording' column, its time never restarts): "
+            f"read as recordings of {LIVERPOOL_BATCH:,} rows, as in the competition files "
+            "(--batch-size to change)",
+        )
+    return recording
 
 
 def save_model(estimator, path, *, conditions=None) -> None:
@@ -84,12 +97,14 @@ def load_model(path):
     return _read_model(path)["estimator"]
 
 
-def _conditions(data, X, y, groups, sampling_rate):
+def _conditions(data, recording):
     """What a model file records about its training data (plain values)."""
+    X, y, groups = recording.X, recording.y, recording.groups
     return {
         "data": Path(data).name,
-        "sampling_rate": float(sampling_rate),
-        "units": "pA",
+        "sampling_rate": recording.sampling_rate,
+        "units": recording.units,
+        "channel": recording.channel_name,
         "n_samples": len(X),
         "n_recordings": len(segment_bounds(len(X), groups)[0]),
         "open_channels": [int(k) for k in np.unique(y)],
@@ -101,15 +116,19 @@ def fit(
     data,
     model_path,
     *,
-    batch_size,
+    reading,
     random_state,
     verbose,
     calibration="labels",
     echo=print,
     **unet_params,
 ):
-    """Fit the U-Net pipeline on a labelled file and save it."""
-    X, y, groups, _, sampling_rate = read_data(data, batch_size=batch_size)
+    """Fit the U-Net pipeline on a labelled file and save it.
+
+    ``reading`` holds :func:`read_data`'s options.
+    """
+    recording = read_data(data, **reading)
+    X, y, groups = recording.X, recording.y, recording.groups
     if y is None:
         raise CommandError(f"{data} has no labels (open_channels column): cannot fit on it")
     echo(f"fitting on {len(X):,} samples in {len(np.unique(groups))} recording(s) ...")
@@ -119,20 +138,8 @@ def fit(
             calibration=calibration, random_state=random_state, verbose=verbose, **unet_params
         )
         model.fit(X, y, groups=groups)
-    save_model(model, model_path, conditions=_conditions(data, X, y, groups, sampling_rate))
+    save_model(model, model_path, conditions=_conditions(data, recording))
     echo(f"fitted in {time.perf_counter() - tic:.1f} s; model written to {model_path}")
-
-
-def _check_rate(data, sampling_rate, conditions):
-    """Refuse data sampled at another rate than the model's training data."""
-    trained = conditions.get("sampling_rate")
-    if trained is not None and not np.isclose(sampling_rate, trained, rtol=1e-6):
-        raise CommandError(
-            f"{data} is sampled at {sampling_rate:g} Hz, but the model was trained on "
-            f"{trained:g} Hz recordings: its kinetics are per sample. Resample the data to "
-            f"{trained:g} Hz first (for example scipy.signal.resample_poly), or fit a model "
-            f"on {sampling_rate:g} Hz recordings."
-        )
 
 
 def _fitted_lattices(model):
@@ -154,46 +161,87 @@ def _check_lattice_range(model, X, groups, conditions):
     low, high = np.quantile(level, [0.001, 0.999])
     top = max(conditions["open_channels"])
     if high > top + 1.5 or low < -1.5:
-        print(
-            f"skion: warning: the current spans {low:.1f} to {high:.1f} unitary steps "
-            f"({first.step_:.3g} pA) above the model's closed level, but it was trained on "
-            f"0-{top} open channels: this recording comes from another rig, channel or unit "
-            "(pS, nA?), and its predictions are not meaningful. Idealize it without a "
-            "model (skion idealize) instead.",
-            file=sys.stderr,
+        unit = conditions.get("units", "pA")
+        _say(
+            "warning",
+            f"the current spans {low:.1f} to {high:.1f} unitary steps ({first.step_:.3g} "
+            f"{unit}) above the model's closed level, but it was trained on 0-{top} open "
+            "channels: this recording comes from another rig, channel or unit, and its "
+            "predictions are not meaningful. Idealize it without a model (skion idealize), "
+            "or fit with --calibration recording, instead.",
         )
 
 
-def _predict(model, X, groups):
-    with sklearn.config_context(enable_metadata_routing=True):
-        return model.predict(X, groups=groups)
+def _check_units(data, recording, conditions, model):
+    """Refuse data in other units than a one-lattice model's (nA and µA arrive as pA)."""
+    trained = conditions.get("units", "pA")
+    if recording.units != trained and next(_fitted_lattices(model), None) is not None:
+        raise CommandError(
+            f"{data} holds {recording.channel_name} in {recording.units}, but the model "
+            f"learned one lattice in {trained}: the two cannot be converted without the "
+            "driving force. Fit the model with --calibration recording (open-channel units, "
+            "which do not depend on the unit), or give data in " + trained + "."
+        )
 
 
-def _load_for(data, model_path, batch_size):
-    """The model and the data, after checking that they match."""
+def _match_rate(data, recording, conditions, resample):
+    """``(X, groups, rows)`` at the model's sampling rate; ``rows`` None when unchanged."""
+    trained = conditions.get("sampling_rate")
+    rate = recording.sampling_rate
+    if trained is None or np.isclose(rate, trained, rtol=1e-6):
+        return recording.X, recording.groups, None
+    if not resample:
+        raise CommandError(
+            f"{data} is sampled at {rate:g} Hz, but the model was trained on {trained:g} Hz "
+            "recordings: its kinetics are per sample. Leave out --no-resample to resample "
+            f"the data to {trained:g} Hz, or fit a model on {rate:g} Hz recordings."
+        )
+    X, groups, rows = resample_recordings(
+        recording.X, recording.groups, sampling_rate=rate, target_rate=trained
+    )
+    _say(
+        "note",
+        f"resampled {data} from {rate:g} Hz to the model's {trained:g} Hz; every row of the "
+        "file gets the prediction at its time",
+    )
+    return X.astype(np.float32), groups, rows
+
+
+def _load_for(data, model_path, reading, resample):
+    """The model and the data at the model's rate, after checking that they match."""
     payload = _read_model(model_path)
-    X, y, groups, time_s, sampling_rate = read_data(data, batch_size=batch_size)
-    _check_rate(data, sampling_rate, payload["conditions"])
-    model = payload["estimator"]
-    _check_lattice_range(model, X, groups, payload["conditions"])
-    return model, X, y, groups, time_s
+    conditions, model = payload["conditions"], payload["estimator"]
+    recording = read_data(data, **reading)
+    _check_units(data, recording, conditions, model)
+    X, groups, rows = _match_rate(data, recording, conditions, resample)
+    _check_lattice_range(model, X, groups, conditions)
+    return model, recording, X, groups, rows
 
 
-def predict(data, model_path, out, *, batch_size, echo=print):
+def _predict(model, X, groups, rows):
+    """One prediction per row of the file (``rows`` maps resampled rows back)."""
+    with sklearn.config_context(enable_metadata_routing=True):
+        y_pred = model.predict(X, groups=groups)
+    return y_pred if rows is None else y_pred[rows]
+
+
+def predict(data, model_path, out, *, reading, resample=True, echo=print):
     """Predict every sample of a file; write ``time,open_channels`` CSV."""
-    model, X, _, groups, time_s = _load_for(data, model_path, batch_size)
-    frame = pd.DataFrame({"time": time_s, "open_channels": _predict(model, X, groups)})
+    model, recording, X, groups, rows = _load_for(data, model_path, reading, resample)
+    y_pred = _predict(model, X, groups, rows)
+    frame = pd.DataFrame({"time": recording.time, "open_channels": y_pred})
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out, index=False)
     echo(f"wrote {len(frame):,} predictions to {out}")
 
 
-def evaluate(data, model_path, *, batch_size, echo=print):
+def evaluate(data, model_path, *, reading, resample=True, echo=print):
     """Score a model on a labelled file: macro-F1 and the per-class table."""
-    model, X, y, groups, _ = _load_for(data, model_path, batch_size)
+    model, recording, X, groups, rows = _load_for(data, model_path, reading, resample)
+    y = recording.y
     if y is None:
         raise CommandError(f"{data} has no labels (open_channels column): cannot evaluate")
-    y_pred = _predict(model, X, groups)
+    y_pred = _predict(model, X, groups, rows)
     summary = f1_summary(y, y_pred)
     echo(per_class_report(y, y_pred).round(4).to_string())
     echo(
@@ -218,7 +266,8 @@ def describe_model(model_path, *, echo=print):
     for key, value in conditions.items():
         echo(f"  {key.replace('_', ' ')}: {value}")
     for lattice in _fitted_lattices(estimator):
+        unit = conditions.get("units", "pA")
         echo(
-            f"  lattice: unitary current {lattice.step_:.4g} pA, closed level "
-            f"{lattice.closed_level_:.4g} pA"
+            f"  lattice: unitary current {lattice.step_:.4g} {unit}, closed level "
+            f"{lattice.closed_level_:.4g} {unit}"
         )

@@ -5,6 +5,7 @@ from ._ion_switching import KINETICS, REGIMES, RecordingModel, make_ion_switchin
 from ._liverpool import load_liverpool_csv
 from ._oracle import aggregated_chain, oracle_proba
 from ._patch_clamp import make_patch_clamp
+from ._recording import read_recording
 from ._telegraph import make_telegraph
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "make_telegraph",
     "oracle_proba",
     "read_abf",
+    "read_recording",
 ]

@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-__all__ = ["read_abf"]
+__all__ = ["read_abf", "read_abf_channel"]
 
 
 def _import_pyabf():
@@ -82,12 +82,37 @@ def read_abf(path: str | os.PathLike, *, channel: int = 0) -> tuple[np.ndarray, 
     """
     if isinstance(channel, bool) or not isinstance(channel, int | np.integer):
         raise ValueError(f"channel must be an integer, got {channel!r}.")
+    X, rate, groups, _ = read_abf_channel(path, int(channel))
+    return X, rate, groups
+
+
+def _channel_table(abf):
+    """``[(name, units), ...]`` of the file's ADC channels; unnamed ones get ``IN i``."""
+    table = []
+    for i, (name, units) in enumerate(zip(abf.adcNames, abf.adcUnits, strict=True)):
+        name = str(name).replace("\x00", "").strip() or f"IN {i}"
+        table.append((name, str(units).replace("\x00", "").strip()))
+    return table
+
+
+def read_abf_channel(path, channel):
+    """``(X, sampling_rate, groups, channels)`` of ``channel`` (an index or a name).
+
+    ``channels`` is the file's ``[(name, units), ...]``, so a caller can name the chosen
+    channel, convert its units or list the alternatives in an error.
+    """
     pyabf = _import_pyabf()
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No such ABF file: {os.fspath(path)!r}")
 
     abf = pyabf.ABF(os.fspath(path))
-    n_channels = int(abf.channelCount)
+    channels = _channel_table(abf)
+    n_channels = len(channels)
+    if isinstance(channel, str):
+        names = [name for name, _ in channels]
+        if channel not in names:
+            raise ValueError(f"{path}: no channel named {channel!r}; the file has {names}.")
+        channel = names.index(channel)
     if not 0 <= channel < n_channels:
         raise ValueError(
             f"{path}: channel {int(channel)} is out of range; the file has {n_channels} "
@@ -105,4 +130,4 @@ def read_abf(path: str | os.PathLike, *, channel: int = 0) -> tuple[np.ndarray, 
         raise ValueError(f"{path}: the file holds no samples ({len(pieces)} empty sweep(s)).")
 
     X = np.concatenate(pieces)[:, None]
-    return X, float(abf.dataRate), np.concatenate(groups)
+    return X, float(abf.dataRate), np.concatenate(groups), channels
