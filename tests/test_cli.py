@@ -115,20 +115,37 @@ def test_predict_an_abf_file_one_recording_per_sweep(recordings_csv, tmp_path, c
     np.testing.assert_allclose(pred["time"], np.arange(2000) / 10_000)
     assert main(["evaluate", str(abf), "--model", str(model)]) == 1
     assert "has no labels" in capsys.readouterr().err
-    # another sampling rate: resampled to the model's, one prediction per row of the file;
-    # with --no-resample refused with both rates named, nothing written
+    # another sampling rate: a higher one is predicted as it is, a lower one resampled up
+    # to the model's (or with --other-rate resample, either); one prediction per file row
     fast = tmp_path / "fast.abf"
     pyabf.abfWriter.writeABF1(np.repeat(X[:, 0], 2).reshape(2, 2000), str(fast), 20_000, "pA")
-    resampled = tmp_path / "resampled.csv"
-    assert main(["predict", str(fast), "--model", str(model), "--out", str(resampled)]) == 0
-    assert "from 20000 Hz to the model's 10000 Hz" in capsys.readouterr().err
-    again = pd.read_csv(resampled)
-    np.testing.assert_allclose(again["time"], np.arange(4000) / 20_000)
-    # each 10 kHz sample held for two 20 kHz rows: mostly the same counts as at 10 kHz
-    assert np.mean(again["open_channels"].to_numpy()[::2] == pred["open_channels"]) > 0.9
+    long, _, _ = make_ion_switching(4000, regime="3_channels", random_state=2)
+    slow, base = tmp_path / "slow.abf", tmp_path / "base.abf"
+    pyabf.abfWriter.writeABF1(long[::2, 0].reshape(2, 1000), str(slow), 5_000, "pA")
+    pyabf.abfWriter.writeABF1(long[:, 0].reshape(2, 2000), str(base), 10_000, "pA")
+    again = tmp_path / "again.csv"
+    assert main(["predict", str(base), "--model", str(model), "--out", str(again)]) == 0
+    at_base = pd.read_csv(again)["open_channels"].to_numpy()
+    for path, options, said in [
+        (fast, [], "predicted at the file's rate"),
+        (fast, ["--other-rate", "resample"], "from 20000 Hz to the model's 10000 Hz"),
+        (slow, [], "from 5000 Hz to the model's 10000 Hz"),
+    ]:
+        capsys.readouterr()
+        argv = ["predict", str(path), "--model", str(model), "--out", str(again), *options]
+        assert main(argv) == 0
+        assert said in capsys.readouterr().err
+        counts = pd.read_csv(again)["open_channels"].to_numpy()
+        # each 10 kHz sample held for two 20 kHz rows, or every other one kept at 5 kHz:
+        # mostly the counts predicted at 10 kHz
+        if path == fast:
+            assert len(counts) == 4000
+            assert np.mean(counts[::2] == pred["open_channels"]) > 0.9, options
+        else:
+            assert len(counts) == 2000 and np.mean(counts == at_base[::2]) > 0.9
     refused = tmp_path / "refused.csv"
-    no = ["predict", str(fast), "--model", str(model), "--out", str(refused), "--no-resample"]
-    assert main(no) == 1
+    argv = ["predict", str(fast), "--model", str(model), "--out", str(refused)]
+    assert main([*argv, "--other-rate", "refuse"]) == 1
     err = capsys.readouterr().err
     assert "sampled at 20000 Hz, but the model was trained on 10000 Hz" in err
     assert not refused.exists()

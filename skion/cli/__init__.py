@@ -74,14 +74,14 @@ def _fit_command(args) -> int:
 def _predict_command(args) -> int:
     from ._files import predict
 
-    predict(args.data, args.model, args.out, reading=_reading(args), resample=args.resample)
+    predict(args.data, args.model, args.out, reading=_reading(args), other_rate=args.other_rate)
     return 0
 
 
 def _evaluate_command(args) -> int:
     from ._files import evaluate
 
-    evaluate(args.data, args.model, reading=_reading(args), resample=args.resample)
+    evaluate(args.data, args.model, reading=_reading(args), other_rate=args.other_rate)
     return 0
 
 
@@ -250,10 +250,12 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(handler=handler)
     for command in (predict, evaluate):
         command.add_argument(
-            "--no-resample",
-            dest="resample",
-            action="store_false",
-            help="refuse data at another sampling rate than the model's (default: resample)",
+            "--other-rate",
+            choices=("auto", "resample", "refuse"),
+            default="auto",
+            help="data at another sampling rate than the model's: auto (default) resamples "
+            "a lower rate up to the model's and predicts a higher one as it is; resample "
+            "always; refuse",
         )
     for command in (demo, fit):
         command.add_argument("--random-state", type=int, default=0, help="seed")
