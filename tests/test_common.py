@@ -4,6 +4,7 @@ Each expected failure carries its true reason: skion's sequence models read
 neighbouring rows, so checks that assume i.i.d. rows cannot hold for them.
 """
 
+import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skion import (
@@ -68,18 +69,17 @@ CONTEXT_EXPECTED_FAILURES = {
 
 # LatticeScaler calibrates every recording from its own rows, without labels: the checks'
 # recordings of 10-100 rows are far below the 1000 it needs, and it says so (an error).
-# tests/test_lattice_scaler.py checks pickling, dtypes, n_features_in_ and fit/transform
+# Fitted with labels, such a recording is calibrated from them (with a RigMismatchWarning,
+# silenced below), so the checks that fit with y pass; those that transform, or fit
+# without y, fail. tests/test_lattice_scaler.py checks pickling, dtypes and fit/transform
 # on recordings long enough to calibrate.
 TOO_SHORT = (
-    "the check's data have 10-100 rows; each recording is calibrated without labels from "
-    "its own rows, which needs at least 1000 (a clear ValueError says so)"
+    "the check transforms (or fits without labels) recordings of 10-100 rows, which are "
+    "calibrated without labels from their own rows; that needs at least 1000 (a clear "
+    "ValueError says so)"
 )
-TOO_SHORT_CHECKS = """check_dict_unchanged check_dont_overwrite_parameters check_dtype_object
-check_estimators_dtypes check_estimators_fit_returns_self check_estimators_nan_inf
-check_estimators_overwrite_params check_estimators_pickle check_f_contiguous_array_estimator
-check_fit2d_1feature check_fit2d_predict1d check_fit_check_is_fitted check_fit_idempotent
-check_fit_score_takes_y check_n_features_in check_n_features_in_after_fitting
-check_pipeline_consistency check_positive_only_tag_during_fit check_readonly_memmap_input
+TOO_SHORT_CHECKS = """check_dict_unchanged check_dtype_object check_estimators_dtypes
+check_estimators_pickle check_f_contiguous_array_estimator check_fit_idempotent
 check_transformer_data_not_an_array check_transformer_general check_transformer_n_iter
 check_transformer_preserve_dtypes""".split()
 
@@ -111,6 +111,8 @@ def _expected_failed_checks(estimator):
     return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
 
 
+# LatticeScaler's fallback to the labels on the checks' short recordings warns by design.
+@pytest.mark.filterwarnings("ignore::skion.exceptions.RigMismatchWarning")
 @parametrize_with_checks(
     [
         SequenceUNetClassifier(**TINY),

@@ -132,3 +132,15 @@ def test_estimator_conventions_on_recordings_long_enough():
         LatticeScaler().fit(X[:500])
     with pytest.raises(ValueError, match="Input X contains NaN"):
         LatticeScaler().fit(np.where(np.arange(len(X))[:, None] == 5, np.nan, X))
+
+
+def test_a_training_recording_without_a_label_free_calibration_follows_its_labels():
+    X, y, _, _ = _rig(1.0, 0.0, 0.2)
+    short = np.r_[np.zeros(59_500, dtype=int), np.ones(500, dtype=int)]  # 500 rows: too few
+    with pytest.warns(RigMismatchWarning, match=r"Recording 1 \(rows 59500-60000\).*labels"):
+        scaler = LatticeScaler()
+        units = scaler.fit_transform(X, y, groups=short)[:, 0]
+    assert np.mean(np.round(units[59_500:]) == y[59_500:]) > 0.95
+    assert scaler.recordings_["unitary_current"].iloc[1] == pytest.approx(1.0, rel=0.05)
+    with pytest.raises(ValueError, match="needs at least 1000"):
+        LatticeScaler().fit(X, groups=short)  # without labels: refused

@@ -214,7 +214,7 @@ class LatticeScaler(OneToOneFeatureMixin, RecordingTransformerMixin, BaseEstimat
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         check_below_nyquist("line_freq", self.line_freq, self.sampling_rate)
         counts = None if y is None else check_counts(y, len(X), min_classes=1)
-        out, table = self._scale(X, groups)
+        out, table = self._scale(X, groups, counts)
         if counts is not None:
             table["label_agreement"] = self._follow_labels(X, out, counts, table)
         self.recordings_ = table
@@ -283,12 +283,28 @@ class LatticeScaler(OneToOneFeatureMixin, RecordingTransformerMixin, BaseEstimat
         return tags
 
     # ---------------------------------------------------------------- helpers
-    def _scale(self, X, groups):
-        """Column 0 in open-channel units, and the calibration table, per recording."""
+    def _scale(self, X, groups, counts=None):
+        """Column 0 in open-channel units, and the calibration table, per recording.
+
+        With ``counts``, a recording that cannot be calibrated without labels (a single
+        level, too few rows, too much noise) is calibrated from its labels, with a warning.
+        """
         out = np.array(X, copy=True)
         rows = []
         for i, (start, stop) in enumerate(zip(*segment_bounds(len(X), groups), strict=True)):
-            units, calibration = self._calibrate_one(X[start:stop, 0], i, start, stop)
+            try:
+                units, calibration = self._calibrate_one(X[start:stop, 0], i, start, stop)
+            except ValueError as error:
+                labelled = None if counts is None else self._labelled_one(X, counts, start, stop)
+                if labelled is None:
+                    raise
+                units, calibration = labelled
+                warnings.warn(
+                    f"{error}; as a training recording it was calibrated from its labels, "
+                    "but unlabelled recordings like it will be refused.",
+                    RigMismatchWarning,
+                    stacklevel=5,
+                )
             out[start:stop, 0] = units
             rows.append((int(start), int(stop), *calibration))
         return out, pd.DataFrame(rows, columns=_COLUMNS)
@@ -302,7 +318,7 @@ class LatticeScaler(OneToOneFeatureMixin, RecordingTransformerMixin, BaseEstimat
             rows = slice(row.start, row.stop)
             labels = counts[rows]
             agreement = float(np.mean(np.round(out[rows, 0]) == labels))
-            units = self._units_from_labels(X[rows, 0].astype(np.float64), labels)
+            units, _ = self._units_from_labels(X[rows, 0].astype(np.float64), labels)
             if units is None:  # one count only: the labels fix the origin, not the step
                 units = out[rows, 0] + np.round(np.median(labels - out[rows, 0]))
             if agreement < np.mean(np.round(units) == labels) - _AGREEMENT_SLACK:
@@ -321,16 +337,26 @@ class LatticeScaler(OneToOneFeatureMixin, RecordingTransformerMixin, BaseEstimat
             )
         return agreements
 
+    def _labelled_one(self, X, counts, start, stop):
+        """Units and calibration of one recording from its labels, or None."""
+        x, labels = X[start:stop, 0].astype(np.float64), counts[start:stop]
+        units, step = self._units_from_labels(x, labels)
+        if units is None:
+            return None
+        noise_ratio = float(np.std(units - labels))
+        closed = float(np.mean(x - step * units))
+        return units, (step, closed, noise_ratio, int(labels.max()))
+
     def _units_from_labels(self, x, labels):
-        """Open-channel units of one labelled recording: the step from the current's
+        """``(units, step)`` of one labelled recording: the step from the current's
         covariance with the counts inside blocks (where drift cancels), the baseline a
-        moving mean (and hum) of the current less the channels. ``None`` without counts
-        that vary within a block."""
+        moving mean (and hum) of the current less the channels. ``(None, None)`` without
+        counts that vary within a block."""
         from ..hmm._baseline import fit_baseline  # skion.hmm imports this package
 
         step = within_block_step([(x, labels)], max(2, min(1000, len(x) // 8)))
         if step is None:
-            return None
+            return None, None
         baseline = fit_baseline(
             x - step * labels,
             window=max(round(self.baseline_window * self.sampling_rate), 3),
@@ -338,7 +364,7 @@ class LatticeScaler(OneToOneFeatureMixin, RecordingTransformerMixin, BaseEstimat
             n_harmonics=3,
             sampling_rate=self.sampling_rate,
         )
-        return (x - baseline) / step
+        return (x - baseline) / step, step
 
     def _calibrate_one(self, current, index, start, stop):
         # imported here: skion.hmm imports skion.preprocessing's helpers at its import
