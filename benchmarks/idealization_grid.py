@@ -14,10 +14,14 @@ what ``skion idealize --line-freq 50`` runs. Columns:
   the baseline error (rms over the rows, in unitary steps);
 - fit and predict seconds.
 
+``--unet`` adds the pretrained U-Net (``skion idealize --method unet``: every recording
+calibrated without labels by its ``LatticeScaler``, then the network) on the same
+recordings: its macro-F1 and its difference to the HMM's, in points.
+
 ``--speed`` also times one forward-backward pass at 66 and 286 aggregated states and a
 fit + predict of 1,000,000 samples.
 
-    python benchmarks/idealization_grid.py [--samples 300000] [--quick] [--speed]
+    python benchmarks/idealization_grid.py [--samples 300000] [--quick] [--unet] [--speed]
         [--out docs/_static/idealization_grid.md]
 """
 
@@ -32,8 +36,10 @@ import zlib
 
 import numpy as np
 from sklearn.metrics import f1_score
+from sklearn.utils import Bunch
 
 from skion import AggregatedHMM
+from skion.cli._idealize import unet_counts
 from skion.datasets import make_patch_clamp, oracle_proba
 
 REGIMES = {  # name -> (channels, scheme)
@@ -57,7 +63,16 @@ EXTRA = [
 ]
 
 
-def run_cell(regime, noise_ratio, rate, cutoff, n_samples, seed):
+def unet_f1(X, y, groups, rate):
+    """Macro-F1 of the pretrained U-Net, as ``skion idealize --method unet`` runs it."""
+    try:
+        counts, _ = unet_counts(Bunch(X=X, groups=groups, sampling_rate=rate), "cell")
+    except ValueError as error:
+        return "error: " + str(error)[:60]
+    return f1_score(y, counts, average="macro")
+
+
+def run_cell(regime, noise_ratio, rate, cutoff, n_samples, seed, unet=False):
     rng = np.random.default_rng(seed)
     n_channels, scheme = REGIMES[regime]
     step = float(rng.uniform(0.5, 3.0) * rng.choice([-1.0, 1.0]))
@@ -85,6 +100,8 @@ def run_cell(regime, noise_ratio, rate, cutoff, n_samples, seed):
         "filter": "-" if cutoff is None else f"{cutoff * rate / 1000:g} kHz",
         "drift": drift,
     }
+    if unet:
+        row["U-Net F1"] = unet_f1(X, y, groups, rate)
     hmm = AggregatedHMM(sampling_rate=rate, line_freq=50.0)
     tic = time.perf_counter()
     try:
@@ -115,7 +132,8 @@ def _fmt(value):
 def table(rows):
     columns = [
         "regime", "noise/step", "rate", "filter", "drift", "F1", "oracle", "vs oracle (pts)",
-        "N", "step err %", "baseline err (steps)", "fit s", "predict s",
+        "U-Net F1", "U-Net vs HMM (pts)", "N", "step err %", "baseline err (steps)", "fit s",
+        "predict s",
     ]  # fmt: skip
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in rows:
@@ -123,6 +141,8 @@ def table(rows):
             row = {**row, "F1": "error: " + row["error"]}
         elif "oracle" in row:
             row = {**row, "vs oracle (pts)": 100 * (row["F1"] - row["oracle"])}
+        if isinstance(row.get("U-Net F1"), float) and isinstance(row.get("F1"), float):
+            row = {**row, "U-Net vs HMM (pts)": 100 * (row["U-Net F1"] - row["F1"])}
         lines.append("| " + " | ".join(_fmt(row.get(c, "-")) for c in columns) + " |")
     return "\n".join(lines)
 
@@ -163,6 +183,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--samples", type=int, default=300_000, help="rows per cell")
     parser.add_argument("--quick", action="store_true", help="noise 0.3 and 0.6 only")
+    parser.add_argument("--unet", action="store_true", help="also the pretrained U-Net")
     parser.add_argument("--speed", action="store_true", help="also time the recursions")
     parser.add_argument("--out", help="also write the tables to this markdown file")
     args = parser.parse_args()
@@ -171,7 +192,7 @@ def main():
     rows = []
     for cell in cells:
         seed = zlib.crc32(repr(cell).encode()) % 100_000
-        rows.append(run_cell(*cell, n_samples=args.samples, seed=seed))
+        rows.append(run_cell(*cell, n_samples=args.samples, seed=seed, unet=args.unet))
         print(table(rows[-1:]).splitlines()[-1], flush=True)
     text = [
         f"{args.samples:,} rows per cell (two recordings), {platform.processor() or 'cpu'}, "

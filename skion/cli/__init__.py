@@ -102,6 +102,7 @@ def _idealize_command(args) -> int:
         summary=args.summary,
         line_freq=args.line_freq,
         n_channels=args.n_channels,
+        method=args.method,
         verbose=True if args.progress else (False if args.quiet else None),
     )
     return 0
@@ -224,13 +225,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     idealize = commands.add_parser(
         "idealize",
-        help="open channels of every sample of a recording without labels (AggregatedHMM)",
+        help="open channels of every sample of a recording without labels (AggregatedHMM "
+        "or the pretrained U-Net)",
     )
     idealize.add_argument("--out", required=True, help="CSV to write (time,open_channels)")
     idealize.add_argument("--summary", help="JSON to write: channels, levels, noise, rates")
     idealize.add_argument("--line-freq", type=_positive_float, help="mains hum to fit: 50 or 60")
     idealize.add_argument(
         "--n-channels", type=_channels, default="auto", help="channels (default auto)"
+    )
+    idealize.add_argument(
+        "--method",
+        choices=("hmm", "unet"),
+        default="hmm",
+        help="hmm: AggregatedHMM fitted to the file (default); unet: the pretrained U-Net "
+        "shipped with skion, on every recording in open-channel units",
     )
     progress = idealize.add_mutually_exclusive_group()
     progress.add_argument(

@@ -222,6 +222,15 @@ def _match_rate(data, recording, conditions, other_rate):
     return X.astype(np.float32), groups, rows
 
 
+def _cleaning_at(model, recording, rows):
+    """A model predicting a file as read, at another rate than it was trained at, cleans
+    it at the file's rate (hum frequency and baseline windows in seconds, not samples)."""
+    if rows is None:
+        names = [key for key in model.get_params() if key.endswith("__sampling_rate")]
+        model.set_params(**dict.fromkeys(names, recording.sampling_rate))
+    return model
+
+
 def _load_for(data, model_path, reading, other_rate):
     """The model and the data at the model's rate, after checking that they match."""
     payload = _read_model(model_path)
@@ -229,6 +238,7 @@ def _load_for(data, model_path, reading, other_rate):
     recording = read_data(data, **reading)
     _check_units(data, recording, conditions, model)
     X, groups, rows = _match_rate(data, recording, conditions, other_rate)
+    model = _cleaning_at(model, recording, rows)
     _check_lattice_range(model, X, groups, conditions)
     return model, recording, X, groups, rows
 

@@ -1,4 +1,5 @@
-"""``skion idealize``: open-channel counts of an unlabelled recording, by AggregatedHMM.
+"""``skion idealize``: open-channel counts of an unlabelled recording, by AggregatedHMM
+(``--method hmm``) or the pretrained U-Net (``--method unet``).
 
 The file is read by :func:`skion.cli._files.read_data` (any constant sampling rate, units
 converted, recordings marked by a ``recording`` column, the time restarting or ABF
@@ -12,12 +13,14 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from sklearn import config_context
 
 from ..windowing import segment_bounds
-from ._files import read_data
+from ._files import CommandError, _cleaning_at, _match_rate, read_data
 
-__all__ = ["idealize"]
+__all__ = ["idealize", "idealize_unet", "unet_counts"]
 
 
 def idealize(
@@ -28,15 +31,24 @@ def idealize(
     summary=None,
     line_freq=None,
     n_channels="auto",
+    method="hmm",
     verbose=None,
     echo=print,
 ):
     """Fit :class:`skion.AggregatedHMM` to a file without labels and write its counts.
 
-    ``reading`` holds :func:`~skion.cli._files.read_data`'s options.
+    ``reading`` holds :func:`~skion.cli._files.read_data`'s options; ``method="unet"``
+    predicts with the pretrained U-Net instead (:func:`idealize_unet`).
     """
     from ..hmm import AggregatedHMM
 
+    if method == "unet":
+        if n_channels != "auto" or line_freq is not None:
+            raise CommandError(
+                "--n-channels and --line-freq set the HMM's model; the pretrained U-Net "
+                "finds both itself (leave them out, or use --method hmm)"
+            )
+        return idealize_unet(data, out, reading=reading, summary=summary, echo=echo)
     recording = read_data(data, **reading)
     X, rate, groups = recording.X.astype("float64"), recording.sampling_rate, recording.groups
     starts, ends = segment_bounds(len(X), groups)
@@ -88,6 +100,66 @@ def idealize(
             "em_iterations": model.n_iter_,
             "converged": model.converged_,
             "recordings": recordings,
+        }
+        Path(summary).write_text(json.dumps(report, indent=2))
+        echo(f"wrote {summary}")
+    return counts
+
+
+def unet_counts(recording, data):
+    """``(counts, table)`` of a recording (``read_data``'s Bunch) by the pretrained U-Net.
+
+    Every recording is calibrated once, without labels, by the pipeline's ``LatticeScaler``
+    (``table``: one row per recording), at the network's 10 kHz for a lower rate
+    (resampled up) and at the file's rate for a higher one; counts never exceed the
+    channels that calibration found.
+    """
+    from .._persistence import read_model_file
+    from ..neural import PRETRAINED_UNET_PATH
+
+    payload = read_model_file(PRETRAINED_UNET_PATH)
+    X, groups, rows = _match_rate(data, recording, payload["conditions"], "auto")
+    model = _cleaning_at(payload["estimator"], recording, rows)
+    scaler, scale = (model.named_steps["clean"].named_steps[k] for k in ("baseline", "scale"))
+    with config_context(enable_metadata_routing=True):
+        units, table = scaler.calibrate(X, groups, return_transformed=True)
+        counts = model.named_steps["unet"].predict(
+            scale.transform(units, groups=groups), groups=groups
+        )
+    counts = np.minimum(counts, np.repeat(table["n_channels"], table["stop"] - table["start"]))
+    return (counts if rows is None else counts[rows]), table
+
+
+def idealize_unet(data, out, *, reading, summary=None, echo=print):
+    """Counts of a file by the pretrained U-Net (:func:`skion.neural.load_pretrained_unet`)."""
+    recording = read_data(data, **reading)
+    echo(
+        f"idealizing {len(recording.X):,} samples at {recording.sampling_rate:g} Hz with the "
+        "pretrained U-Net ..."
+    )
+    tic = time.perf_counter()
+    counts, table = unet_counts(recording, data)
+    pd.DataFrame({"time": recording.time, "open_channels": counts}).to_csv(out, index=False)
+    echo(
+        f"{int(table['n_channels'].max())} channel(s) at most in {len(table)} recording(s) "
+        f"({time.perf_counter() - tic:.1f} s); wrote {out}"
+    )
+    if summary is not None:
+        report = {
+            "method": "pretrained U-Net",
+            "sampling_rate": recording.sampling_rate,
+            "units": recording.units,
+            "channel": recording.channel_name,
+            "recordings": [
+                {
+                    "recording": int(i),
+                    "n_channels": int(row.n_channels),
+                    "unitary_current": float(row.unitary_current),
+                    "closed_level": float(row.closed_level),
+                    "noise_ratio": float(row.noise_ratio),
+                }
+                for i, row in table.iterrows()
+            ],
         }
         Path(summary).write_text(json.dumps(report, indent=2))
         echo(f"wrote {summary}")

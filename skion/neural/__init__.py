@@ -1,6 +1,14 @@
 """Keras parts of skion: the U-Net builder, its callbacks and the estimator."""
 
 from ._estimator import SequenceUNetClassifier
+from ._pretrained import PRETRAINED_UNET_PATH, load_pretrained_unet
 from ._unet import build_unet, encoder_layers, min_window_multiple
 
-__all__ = ["SequenceUNetClassifier", "build_unet", "encoder_layers", "min_window_multiple"]
+__all__ = [
+    "PRETRAINED_UNET_PATH",
+    "SequenceUNetClassifier",
+    "build_unet",
+    "encoder_layers",
+    "load_pretrained_unet",
+    "min_window_multiple",
+]

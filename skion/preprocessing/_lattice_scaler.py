@@ -256,8 +256,16 @@ class LatticeScaler(OneToOneFeatureMixin, RecordingTransformerMixin, BaseEstimat
         self._check_conditions(table)
         return out
 
-    def calibrate(self, X: ArrayLike, groups: ArrayLike | None = None) -> pd.DataFrame:
+    def calibrate(
+        self,
+        X: ArrayLike,
+        groups: ArrayLike | None = None,
+        *,
+        return_transformed: bool = False,
+    ) -> pd.DataFrame | tuple[np.ndarray, pd.DataFrame]:
         """The calibration of every recording, as ``transform`` computes it.
+
+        It warns as ``transform`` does about recordings outside the training conditions.
 
         Parameters
         ----------
@@ -265,16 +273,23 @@ class LatticeScaler(OneToOneFeatureMixin, RecordingTransformerMixin, BaseEstimat
             One row per time sample, in time order.
         groups : array-like of shape (n_samples,), default=None
             Recording of each row.
+        return_transformed : bool, default=False
+            Also return ``transform``'s output, from the same calibration (one EM fit
+            per recording instead of two).
 
         Returns
         -------
+        X_units : ndarray of shape (n_samples, n_features)
+            Only with ``return_transformed``: what ``transform`` returns.
         table : pandas.DataFrame
             One row per recording, with the columns of ``recordings_`` (no
             ``label_agreement``).
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return self._scale(X, groups)[1]
+        out, table = self._scale(X, groups)
+        self._check_conditions(table)
+        return (out, table) if return_transformed else table
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,0 +1,60 @@
+"""The U-Net shipped with skion: open-channel counts of any rig's recording, no training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["PRETRAINED_UNET_PATH", "load_pretrained_unet"]
+
+#: The model file inside the package, written by ``benchmarks/pretrain_unet.py``.
+PRETRAINED_UNET_PATH = Path(__file__).parent / "pretrained" / "unet_open_channels.skion"
+
+
+def load_pretrained_unet():
+    """The pretrained U-Net pipeline shipped inside skion (no download, no training).
+
+    A fitted :class:`~sklearn.pipeline.Pipeline`: :class:`~skion.LatticeScaler` (every
+    recording in open-channel units, calibrated on its own without labels), then
+    :class:`~skion.ZScoreWindower` and :class:`SequenceUNetClassifier`, trained on 10 kHz
+    recordings drawn from :func:`skion.datasets.make_patch_clamp` over wide ranges (1-10
+    channels, four kinetic schemes, noise 0.1-0.6 of the unitary current, either sign,
+    drift, hum, half of them low-pass filtered). ``benchmarks/pretrain_unet.py`` is the
+    exact command that made it; ``skion info`` on :data:`PRETRAINED_UNET_PATH` shows the
+    ranges. Predict inside ``sklearn.config_context(enable_metadata_routing=True)`` with
+    ``groups``; recordings at another rate are resampled to 10 kHz first
+    (:func:`skion.preprocessing.resample_recordings`). Its network is also a starting
+    point for fine-tuning on labelled data of one rig
+    (``SequenceUNetClassifier(init_model=pipeline[-1])``).
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        The fitted pipeline; ``pipeline.predict(X, groups=groups)`` gives open-channel
+        counts.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the model file is missing from the installation.
+
+    Examples
+    --------
+    >>> from sklearn import config_context
+    >>> from skion.datasets import make_patch_clamp
+    >>> from skion.neural import load_pretrained_unet
+    >>> X, y, groups, _ = make_patch_clamp(30_000, n_channels=3, unitary_current=-2.0,
+    ...                                    offset=4.0, noise=0.5, random_state=0)
+    >>> model = load_pretrained_unet()
+    >>> with config_context(enable_metadata_routing=True):
+    ...     y_pred = model.predict(X, groups=groups)
+    >>> bool((y_pred == y).mean() > 0.95)
+    True
+    """
+    from .._persistence import read_model_file
+
+    if not PRETRAINED_UNET_PATH.is_file():
+        raise FileNotFoundError(
+            f"The pretrained U-Net is missing from this installation ({PRETRAINED_UNET_PATH}); "
+            "reinstall skion, or recreate it with benchmarks/pretrain_unet.py."
+        )
+    return read_model_file(PRETRAINED_UNET_PATH)["estimator"]
