@@ -21,8 +21,8 @@ recordings: its macro-F1 and its difference to the HMM's, in points.
 ``--speed`` also times one forward-backward pass at 66 and 286 aggregated states and a
 fit + predict of 1,000,000 samples.
 
-    python benchmarks/idealization_grid.py [--samples 300000] [--quick] [--unet] [--speed]
-        [--out docs/_static/idealization_grid.md]
+    python benchmarks/idealization_grid.py [--samples 300000] [--quick] [--extra-only]
+        [--unet] [--speed] [--out docs/_static/idealization_grid.md]
 """
 
 from __future__ import annotations
@@ -184,11 +184,16 @@ def main():
     parser.add_argument("--samples", type=int, default=300_000, help="rows per cell")
     parser.add_argument("--quick", action="store_true", help="noise 0.3 and 0.6 only")
     parser.add_argument("--unet", action="store_true", help="also the pretrained U-Net")
+    parser.add_argument(
+        "--extra-only", action="store_true", help="only the other rates and filtered cells"
+    )
     parser.add_argument("--speed", action="store_true", help="also time the recursions")
     parser.add_argument("--out", help="also write the tables to this markdown file")
     args = parser.parse_args()
     noises = (0.3, 0.6) if args.quick else NOISE
     cells = [(r, nz, 10_000, None) for r, nz in itertools.product(REGIMES, noises)] + EXTRA
+    if args.extra_only:
+        cells = EXTRA
     rows = []
     for cell in cells:
         seed = zlib.crc32(repr(cell).encode()) % 100_000

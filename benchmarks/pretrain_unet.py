@@ -83,7 +83,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--recordings", type=int, default=64, help="training recordings")
     parser.add_argument("--samples", type=int, default=30_000, help="rows per recording")
-    parser.add_argument("--epochs", type=int, default=30, help="U-Net epochs")
+    parser.add_argument("--epochs", type=int, default=60, help="U-Net epochs")
     parser.add_argument("--seed", type=int, default=0, help="data and network seed")
     parser.add_argument("--out", type=Path, default=PRETRAINED_UNET_PATH, help="model file")
     args = parser.parse_args(argv)

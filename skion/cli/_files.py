@@ -289,7 +289,10 @@ def describe_model(model_path, *, echo=print):
     if not conditions:
         echo("  training conditions: not recorded (a file from an older skion)")
     for key, value in conditions.items():
-        echo(f"  {key.replace('_', ' ')}: {value}")
+        text = str(value)
+        if isinstance(value, list | dict) and len(text) > 200:
+            text = f"{len(value)} entries (read_model_file(path)['conditions'][{key!r}])"
+        echo(f"  {key.replace('_', ' ')}: {text}")
     for lattice in _fitted_lattices(estimator):
         unit = conditions.get("units", "pA")
         echo(
