@@ -115,8 +115,8 @@ def test_predict_an_abf_file_one_recording_per_sweep(recordings_csv, tmp_path, c
     np.testing.assert_allclose(pred["time"], np.arange(2000) / 10_000)
     assert main(["evaluate", str(abf), "--model", str(model)]) == 1
     assert "has no labels" in capsys.readouterr().err
-    # another sampling rate: a higher one is predicted as it is, a lower one resampled up
-    # to the model's (or with --other-rate resample, either); one prediction per file row
+    # another sampling rate: predicted as read, or with --other-rate resample resampled to
+    # the model's rate; one prediction per row of the file either way
     fast = tmp_path / "fast.abf"
     pyabf.abfWriter.writeABF1(np.repeat(X[:, 0], 2).reshape(2, 2000), str(fast), 20_000, "pA")
     long, _, _ = make_ion_switching(4000, regime="3_channels", random_state=2)
@@ -129,7 +129,7 @@ def test_predict_an_abf_file_one_recording_per_sweep(recordings_csv, tmp_path, c
     for path, options, said in [
         (fast, [], "predicted at the file's rate"),
         (fast, ["--other-rate", "resample"], "from 20000 Hz to the model's 10000 Hz"),
-        (slow, [], "from 5000 Hz to the model's 10000 Hz"),
+        (slow, ["--other-rate", "resample"], "from 5000 Hz to the model's 10000 Hz"),
     ]:
         capsys.readouterr()
         argv = ["predict", str(path), "--model", str(model), "--out", str(again), *options]

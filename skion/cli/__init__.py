@@ -262,9 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
             "--other-rate",
             choices=("auto", "resample", "refuse"),
             default="auto",
-            help="data at another sampling rate than the model's: auto (default) resamples "
-            "a lower rate up to the model's and predicts a higher one as it is; resample "
-            "always; refuse",
+            help="data at another sampling rate than the model's: auto (default) predicts "
+            "them as read, cleaned at their rate; resample to the model's rate; refuse",
         )
     for command in (demo, fit):
         command.add_argument("--random-state", type=int, default=0, help="seed")

@@ -187,11 +187,12 @@ def _check_units(data, recording, conditions, model):
 def _match_rate(data, recording, conditions, other_rate):
     """``(X, groups, rows)`` to predict; ``rows`` maps resampled rows back (None: as read).
 
-    ``auto`` resamples a recording sampled below the model's rate up to it, and predicts
-    one sampled above it at its own rate: resampling down and holding each prediction over
-    the file's rows cost the U-Net 3 points of macro-F1 at 20 and 40 kHz for a 10 kHz model
-    (0.946 against 0.979 as read), the HMM 3 points at 20 kHz, while resampling 5 kHz up
-    gained the U-Net 5 points (0.968 against 0.913); docs/another_rig.md.
+    ``auto`` predicts a recording at another rate as read (its cleaning at the file's rate,
+    see :func:`_cleaning_at`): resampling down and holding each prediction over the file's
+    rows cost the U-Net 3 points of macro-F1 at 20 and 40 kHz for a 10 kHz model (0.946
+    against 0.979 as read), the HMM 3 points at 20 kHz, and resampling 5 kHz up broke the
+    label-free calibration of the pretrained U-Net (0.115 against 0.988 for the HMM as
+    read); docs/decisions.md.
     """
     trained = conditions.get("sampling_rate")
     rate = recording.sampling_rate
@@ -203,12 +204,12 @@ def _match_rate(data, recording, conditions, other_rate):
             "recordings: its kinetics are per sample. Leave out --other-rate refuse to "
             f"predict it anyway, or fit a model on {rate:g} Hz recordings."
         )
-    if other_rate == "auto" and rate > trained:
+    if other_rate == "auto":
         _say(
             "note",
             f"{data} is sampled at {rate:g} Hz, the model at {trained:g} Hz: predicted at the "
-            "file's rate (resampling down costs more than per-sample kinetics; "
-            "--other-rate resample to resample anyway)",
+            "file's rate (measured better than resampling; --other-rate resample to "
+            "resample anyway)",
         )
         return recording.X, recording.groups, None
     X, groups, rows = resample_recordings(

@@ -110,9 +110,8 @@ def unet_counts(recording, data):
     """``(counts, table)`` of a recording (``read_data``'s Bunch) by the pretrained U-Net.
 
     Every recording is calibrated once, without labels, by the pipeline's ``LatticeScaler``
-    (``table``: one row per recording), at the network's 10 kHz for a lower rate
-    (resampled up) and at the file's rate for a higher one; counts never exceed the
-    channels that calibration found.
+    (``table``: one row per recording), at the file's rate, and predicted as read; counts
+    never exceed the channels that calibration found.
     """
     from .._persistence import read_model_file
     from ..neural import PRETRAINED_UNET_PATH
@@ -126,7 +125,8 @@ def unet_counts(recording, data):
         counts = model.named_steps["unet"].predict(
             scale.transform(units, groups=groups), groups=groups
         )
-    counts = np.minimum(counts, np.repeat(table["n_channels"], table["stop"] - table["start"]))
+    lengths = (table["stop"] - table["start"]).to_numpy()
+    counts = np.minimum(counts, np.repeat(table["n_channels"].to_numpy(), lengths))
     return (counts if rows is None else counts[rows]), table
 
 
