@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-__all__ = ["read_abf", "read_abf_channel"]
+__all__ = ["abf_channels", "read_abf", "read_abf_channel"]
 
 
 def _import_pyabf():
@@ -93,6 +93,14 @@ def _channel_table(abf):
         name = str(name).replace("\x00", "").strip() or f"IN {i}"
         table.append((name, str(units).replace("\x00", "").strip()))
     return table
+
+
+def abf_channels(path):
+    """The file's ``[(name, units), ...]``, from its header alone (no samples read)."""
+    pyabf = _import_pyabf()
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No such ABF file: {os.fspath(path)!r}")
+    return _channel_table(pyabf.ABF(os.fspath(path), loadData=False))
 
 
 def read_abf_channel(path, channel):

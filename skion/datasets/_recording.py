@@ -13,7 +13,7 @@ import pandas as pd
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, validate_params
 
-from ._abf import read_abf_channel
+from ._abf import abf_channels, read_abf_channel
 from ._liverpool import _diagnose_values, _where
 from ._units import to_skion_units
 
@@ -212,7 +212,7 @@ def _agree(path, where, stated, given):
 
 def _read_abf(path, sampling_rate, channel, units):
     if channel is None:  # the first current or conductance channel
-        _, _, _, channels = read_abf_channel(path, 0)
+        channels = abf_channels(path)
         usable = [i for i, (_, unit) in enumerate(channels) if unit[-1:] in ("A", "S")]
         if not usable:
             listed = ", ".join(f"{i} {name!r} ({unit})" for i, (name, unit) in enumerate(channels))
