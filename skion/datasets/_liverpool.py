@@ -27,6 +27,19 @@ def _where(row: int) -> str:
     return f"row {row} (line {row + 2} of the file)"
 
 
+def check_labels(path, values) -> np.ndarray:
+    """``open_channels`` values as int64, or a ValueError naming the first that is not a
+    non-negative integer."""
+    bad = (values < 0) | (values != np.round(values)) | (values > np.iinfo(np.int32).max)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"{path}: column {_LABEL!r} must hold non-negative integers; got "
+            f"{float(values[row])!r} at {_where(row)}."
+        )
+    return values.astype(np.int64)
+
+
 def _diagnose_values(path, columns) -> None:
     """Re-read ``columns`` as text and raise a ValueError naming the first bad value.
 
@@ -218,17 +231,7 @@ def load_liverpool_csv(
             f"{path}: column 'signal' is not finite (or overflows float32) at {_where(row)}."
         )
 
-    y = None
-    if _LABEL in wanted:
-        labels = frame[_LABEL].to_numpy()
-        bad = (labels < 0) | (labels != np.round(labels)) | (labels > np.iinfo(np.int32).max)
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise ValueError(
-                f"{path}: column {_LABEL!r} must hold non-negative integers; got "
-                f"{float(labels[row])!r} at {_where(row)}."
-            )
-        y = labels.astype(np.int64)
+    y = check_labels(path, frame[_LABEL].to_numpy()) if _LABEL in wanted else None
 
     groups = np.arange(n_samples, dtype=np.int64) // batch_size
     if drift_batches is None:

@@ -14,7 +14,7 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, validate_params
 
 from ._abf import abf_channels, read_abf_channel
-from ._liverpool import _diagnose_values, _where
+from ._liverpool import _diagnose_values, _where, check_labels
 from ._units import to_skion_units
 
 __all__ = ["read_recording"]
@@ -156,17 +156,6 @@ def _time_and_rate(path, time, sampling_rate):
     return restarts, rate
 
 
-def _labels(path, values):
-    bad = (values < 0) | (values != np.round(values)) | (values > np.iinfo(np.int32).max)
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise ValueError(
-            f"{path}: column {_LABEL!r} must hold non-negative integers; got "
-            f"{float(values[row])!r} at {_where(row)}."
-        )
-    return values.astype(np.int64)
-
-
 def _read_csv(path, sampling_rate, channel, units):
     columns = _csv_columns(path)
     frame = _read_numbers(path, columns)
@@ -199,7 +188,7 @@ def _read_csv(path, sampling_rate, channel, units):
         )
     else:
         rate, time = float(sampling_rate), None
-    y = _labels(path, frame[_LABEL].to_numpy()) if _LABEL in columns else None
+    y = check_labels(path, frame[_LABEL].to_numpy()) if _LABEL in columns else None
     return signal, y, starts, marked_by, time, rate, unit, column
 
 
