@@ -67,10 +67,12 @@ def idealize(
     counts = model.classes_[proba.argmax(axis=1)]
     pd.DataFrame({"time": recording.time, "open_channels": counts}).to_csv(out, index=False)
     units = recording.units
+    undone = model.filter_cutoff_
     echo(
         f"{model.n_channels_} channel(s), unitary current {model.unitary_current_:.4g} {units}, "
-        f"noise sd {model.noise_sd_:.4g} {units} ({time.perf_counter() - tic:.1f} s); "
-        f"wrote {out}"
+        f"noise sd {model.noise_sd_:.4g} {units}"
+        + ("" if undone is None else f" (low-pass filter at {undone:.0f} Hz undone)")
+        + f" ({time.perf_counter() - tic:.1f} s); wrote {out}"
     )
     if summary is not None:
         recordings = [
@@ -90,6 +92,7 @@ def idealize(
             "n_channels": model.n_channels_,
             "unitary_current": model.unitary_current_,
             "noise_sd": model.noise_sd_,
+            "filter_cutoff_undone": undone,
             "scheme": {
                 "n_closed": model.n_closed,
                 "n_open": model.n_open,

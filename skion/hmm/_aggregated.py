@@ -666,7 +666,8 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         xs, starts, ends = self._split(X, groups, cutoff)
         if self._decimation > 1:  # the model runs on every k-th sample (phase 0)
             step = self._decimation
-            y = None if y is None else np.concatenate([y[s:e:step] for s, e in zip(starts, ends)])
+            if y is not None:
+                y = np.concatenate([y[s:e:step] for s, e in zip(starts, ends, strict=True)])
             xs = [x[::step] for x in xs]
             ends = np.cumsum([len(x) for x in xs])
             starts = ends - [len(x) for x in xs]
