@@ -20,6 +20,7 @@ seconds of the undone fit.
 from __future__ import annotations
 
 import argparse
+import re
 import time
 
 from sklearn.metrics import f1_score
@@ -83,7 +84,8 @@ def main(argv=None):
                     scores.append(f"{f1_score(y, model.predict(X), average='macro'):.3f}")
                 except ValueError as error:
                     model = None
-                    scores.append("refused: " + str(error)[:30])
+                    levels = re.search(r"shows (\d+) current levels", str(error))
+                    scores.append(f"refused ({levels[1]} levels)" if levels else "refused")
                 seconds = time.perf_counter() - tic
             found = (
                 "-"
