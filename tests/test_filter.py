@@ -65,6 +65,10 @@ def test_decimation_keeps_the_kept_samples_nearly_independent():
     assert decimation(2_000.0, 10_000.0) == 1
     assert decimation(1_000.0, 10_000.0) == 2
     assert decimation(500.0, 10_000.0) == 3
+    # the hum fitted at 50 Hz and 2 harmonics (150 Hz) stays below the kept rate's Nyquist
+    assert decimation(50.0, 5_000.0) == 15
+    assert decimation(50.0, 5_000.0, highest_hum=150.0) == 15
+    assert decimation(50.0, 5_000.0, highest_hum=180.0) == 12
 
 
 @pytest.mark.parametrize(("kinetics", "cutoff"), [("high", 2_000.0), ("fast", 1_000.0)])

@@ -662,7 +662,8 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
             X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
             y = self._check_labels(y)
         cutoff = self._find_filter(X, groups)
-        self._decimation = decimation(cutoff, self.sampling_rate)
+        hum = None if self.line_freq is None else self.line_freq * self.n_harmonics
+        self._decimation = decimation(cutoff, self.sampling_rate, hum)
         xs, starts, ends = self._split(X, groups, cutoff)
         if self._decimation > 1:  # the model runs on every k-th sample (phase 0)
             step = self._decimation

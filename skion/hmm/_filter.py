@@ -87,10 +87,12 @@ def estimate_filter_cutoff(x, sampling_rate):
     return float(best)
 
 
-def decimation(cutoff, sampling_rate):
+def decimation(cutoff, sampling_rate, highest_hum=None):
     """Keep every k-th sample of a recording undone from a filter at ``cutoff`` Hz: 1 down
     to ``WHITE_BAND`` of the sampling rate, then enough that the kept samples are about
-    ``1 / (WHITE_BAND * sampling_rate)`` apart (2 at a tenth, 3 at a twentieth).
+    ``1 / (WHITE_BAND * sampling_rate)`` apart (2 at a tenth, 3 at a twentieth), but no
+    more than keeps ``highest_hum`` (Hz, the hum's top harmonic) below the kept samples'
+    Nyquist frequency, with a 10 % margin.
 
     Undone with a bounded gain, a filter at a tenth of the sampling rate still left
     noise correlated enough from sample to sample that the lattice search found 12 levels
@@ -98,7 +100,10 @@ def decimation(cutoff, sampling_rate):
     """
     if cutoff is None:
         return 1
-    return max(1, int(np.ceil(WHITE_BAND * sampling_rate / cutoff - 1e-9)))
+    k = int(np.ceil(WHITE_BAND * sampling_rate / cutoff - 1e-9))
+    if highest_hum is not None:
+        k = min(k, int(sampling_rate / (2.2 * highest_hum)))
+    return max(1, k)
 
 
 def undo_filter(x, cutoff, sampling_rate):
