@@ -23,10 +23,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.linalg import expm
-from scipy.signal import bessel, sosfilt, sosfilt_zi
+from scipy.signal import sosfilt, sosfilt_zi
 from sklearn.utils import check_random_state
 
 from ..hmm._aggregated_chain import stationary
+from ..hmm._filter import bessel_sos
 
 __all__ = ["KINETICS", "REGIMES", "RecordingModel", "make_ion_switching"]
 
@@ -226,7 +227,7 @@ def bessel_lowpass(signal: np.ndarray, cutoff: float, sampling_rate: float) -> n
     The filter of patch-clamp amplifiers. Linear, so filtering a sum equals the sum of
     the filtered parts (the initial state is scaled by each part's first value).
     """
-    sos = bessel(4, cutoff, btype="low", norm="mag", output="sos", fs=sampling_rate)
+    sos = bessel_sos(cutoff, sampling_rate)
     zi = sosfilt_zi(sos) * signal[0]
     return sosfilt(sos, signal, zi=zi)[0]
 

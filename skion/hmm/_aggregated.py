@@ -334,23 +334,23 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         slow = uniform_filter1d(x, 5 * window, mode="reflect")
         return slow - np.median(slow)
 
-    def _split(self, X, groups, cutoff):
-        """Every recording's current, with the amplifier's filter at ``cutoff`` undone."""
+    def _split(self, X, groups):
         x = np.asarray(X[:, 0], dtype=np.float64)
         starts, ends = segment_bounds(len(x), groups)
-        xs = [x[s:e] for s, e in zip(starts, ends, strict=True)]
-        if cutoff is not None:
-            xs = [undo_filter(part, cutoff, self.sampling_rate) for part in xs]
-        return xs, starts, ends
+        return [x[s:e] for s, e in zip(starts, ends, strict=True)], starts, ends
 
-    def _find_filter(self, X, groups):
+    def _undo_filter(self, xs, cutoff):
+        """Every recording's current with the amplifier's filter at ``cutoff`` undone."""
+        if cutoff is None:
+            return xs
+        return [undo_filter(x, cutoff, self.sampling_rate) for x in xs]
+
+    def _find_filter(self, xs):
         """``filter_cutoff_``: the given cut-off, or the one the longest recording shows."""
         if self.filter_cutoff != "auto":
             check_below_nyquist("filter_cutoff", self.filter_cutoff, self.sampling_rate)
             return self.filter_cutoff
-        starts, ends = segment_bounds(len(X), groups)
-        longest = int(np.argmax(ends - starts))
-        cutoff = estimate_filter_cutoff(X[starts[longest] : ends[longest], 0], self.sampling_rate)
+        cutoff = estimate_filter_cutoff(max(xs, key=len), self.sampling_rate)
         return cutoff if cutoff is not None and cutoff < UNDO_BELOW * self.sampling_rate else None
 
     # ------------------------------------------------------------ initialisation
@@ -661,17 +661,18 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         else:
             X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
             y = self._check_labels(y)
-        cutoff = self._find_filter(X, groups)
+        xs, starts, ends = self._split(X, groups)
+        cutoff = self._find_filter(xs)
         hum = None if self.line_freq is None else self.line_freq * self.n_harmonics
         self._decimation = decimation(cutoff, self.sampling_rate, hum)
-        xs, starts, ends = self._split(X, groups, cutoff)
+        xs = self._undo_filter(xs, cutoff)
         if self._decimation > 1:  # the model runs on every k-th sample (phase 0)
             step = self._decimation
             if y is not None:
                 y = np.concatenate([y[s:e:step] for s, e in zip(starts, ends, strict=True)])
             xs = [x[::step] for x in xs]
             ends = np.cumsum([len(x) for x in xs])
-            starts = ends - [len(x) for x in xs]
+            starts = ends - np.diff(ends, prepend=0)
         dt = 1.0 / self._model_rate()
         if y is not None:
             params, baselines, labels = self._supervised_start(xs, y, starts, ends, dt)
@@ -863,7 +864,7 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         """Count posteriors and baselines of new recordings, each baseline re-estimated."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        recordings, _, _ = self._split(X, groups, self.filter_cutoff_)
+        recordings = self._undo_filter(self._split(X, groups)[0], self.filter_cutoff_)
         step = self._decimation
         # every phase of a decimated recording is decoded as a series of its own
         xs = [x[phase::step] for x in recordings for phase in range(step)]

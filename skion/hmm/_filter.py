@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import bessel, oaconvolve, sosfreqz, welch
 
-__all__ = ["decimation", "estimate_filter_cutoff", "undo_filter"]
+__all__ = ["bessel_sos", "decimation", "estimate_filter_cutoff", "undo_filter"]
 
 #: Cut-offs at or above this fraction of the sampling rate are not undone: the filter
 #: barely touches the noise there, and its estimate is least certain.
@@ -43,10 +43,15 @@ _CORNERS = np.geomspace(0.002, 0.1, 6)
 _ESTIMATE_ROWS = 1_000_000
 
 
-def _bessel_gain2(cutoff, freqs, sampling_rate):
-    """``|H(f)|^2`` of the 4-pole Bessel low-pass (-3 dB at ``cutoff``)."""
-    sos = bessel(4, cutoff, btype="low", norm="mag", output="sos", fs=sampling_rate)
-    return np.abs(sosfreqz(sos, worN=freqs, fs=sampling_rate)[1]) ** 2
+def bessel_sos(cutoff, sampling_rate):
+    """The amplifier's filter: a 4-pole Bessel low-pass, -3 dB at ``cutoff`` Hz, as
+    second-order sections (what ``make_patch_clamp`` applies and this module undoes)."""
+    return bessel(4, cutoff, btype="low", norm="mag", output="sos", fs=sampling_rate)
+
+
+def _bessel_response(cutoff, freqs, sampling_rate):
+    """Complex response ``H(f)`` of :func:`bessel_sos` at ``freqs`` (Hz)."""
+    return sosfreqz(bessel_sos(cutoff, sampling_rate), worN=freqs, fs=sampling_rate)[1]
 
 
 def estimate_filter_cutoff(x, sampling_rate):
@@ -68,12 +73,11 @@ def estimate_filter_cutoff(x, sampling_rate):
         return None
     white = 4.0 * np.sin(np.pi * freqs / sampling_rate) ** 2
     # the channels' own (Lorentzian) spectrum, differenced: rising as f^2 below its corner
-    gating = [f * f / (f * f + corner**2) for f in [freqs] for corner in _CORNERS * sampling_rate]
+    gating = [freqs**2 / (freqs**2 + corner**2) for corner in _CORNERS * sampling_rate]
     best_residual, best = np.inf, None
     for cutoff in [None, *np.geomspace(0.01, 0.45, 60) * sampling_rate]:
-        gain2 = (
-            np.ones_like(freqs) if cutoff is None else _bessel_gain2(cutoff, freqs, sampling_rate)
-        )
+        response = 1.0 if cutoff is None else _bessel_response(cutoff, freqs, sampling_rate)
+        gain2 = np.abs(response) ** 2
         for shape in gating:
             design = (
                 np.stack([white, np.ones_like(freqs), shape], axis=1) * (gain2 / power)[:, None]
@@ -115,8 +119,7 @@ def undo_filter(x, cutoff, sampling_rate):
     x = np.asarray(x, dtype=np.float64)
     n_fft = int(np.clip(2 ** np.ceil(np.log2(64 * sampling_rate / cutoff)), 256, 2**16))
     freqs = np.fft.rfftfreq(n_fft, 1.0 / sampling_rate)
-    sos = bessel(4, cutoff, btype="low", norm="mag", output="sos", fs=sampling_rate)
-    gain = sosfreqz(sos, worN=freqs, fs=sampling_rate)[1]
+    gain = _bessel_response(cutoff, freqs, sampling_rate)
     inverse = np.conj(gain) / (np.abs(gain) ** 2 + _WIENER)
     # zero lag in the middle of an odd-length kernel, as mode='same' expects
     kernel = np.append(np.fft.fftshift(np.fft.irfft(inverse, n_fft)), 0.0)
