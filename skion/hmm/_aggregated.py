@@ -48,6 +48,11 @@ _EXTRA_LEVELS = 3
 _REFINE_ROWS = 100_000
 #: Grid steps whose short EM runs ``_LONGER_ITER`` more iterations.
 _REFINE_CANDIDATES = 3
+#: Channels beyond the spanned levels that every grid step of the search also tries (a
+#: high open probability never visits the all-closed level).
+_UNSEEN_LEVELS = 2
+#: Binomial placements (N, closed level) that short EM fits then choose between.
+_PLACEMENTS = 3
 _LONGER_ITER = 20
 #: A lattice whose noise exceeds this many steps is no lattice.
 _MAX_NOISE_RATIO = 1.0
@@ -434,12 +439,13 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         dt = 1.0 / self._model_rate()
         fits = []
         for step in steps:
-            n_channels = int(np.clip(round((spread - 4 * sigma) / step), 1, self.max_channels))
-            chain = AggregatedChain(n_channels, 1, 1)
-            try:
-                fits.append(self._short_em(x, low + 2 * sigma, chain, step, sigma, dt, 6))
-            except ValueError:  # this start degenerated (an impossible sample): skip it
-                continue
+            spanned = int(np.clip(round((spread - 4 * sigma) / step), 1, self.max_channels))
+            for n_channels in sorted({spanned, min(spanned + _UNSEEN_LEVELS, self.max_channels)}):
+                chain = AggregatedChain(n_channels, 1, 1)
+                try:
+                    fits.append(self._short_em(x, low + 2 * sigma, chain, step, sigma, dt, 6))
+                except ValueError:  # this start degenerated (an impossible sample): skip it
+                    continue
         if not fits:
             raise ValueError(
                 "No lattice of equally spaced current levels could be fitted to the "
@@ -508,29 +514,33 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
             return range(max(visited, 1), min(visited + _EXTRA_LEVELS, limit) + 1)
         return [limit]
 
-    def _structure_by_em(self, x, lattice, dt):
-        """Number of channels and closed level for levels seen only after smoothing or
-        under noise above ``_BINOMIAL_MAX_NOISE`` steps: the placement that short EM fits
-        of a two-state channel model prefer (the weights of blurred levels are not
-        reliable enough for the binomial placement)."""
-        x = x[:_SEARCH_ROWS]
+    def _placements(self, lattice):
+        """Every placement ``(n_channels, closed)`` of the visited levels in ``0..N``."""
         visited = lattice.n_levels - 1
+        return [
+            (n_channels, lattice.offset - below * lattice.step)
+            for n_channels in self._channel_counts(visited)
+            for below in range(0, min(n_channels - visited, _EXTRA_LEVELS) + 1)
+        ]
+
+    def _structure_by_em(self, x, lattice, dt, placements):
+        """The placement ``(n_channels, closed)`` that short EM fits of a two-state
+        channel model prefer, with the fit's ``(closed, step, noise)``."""
+        x = x[:_SEARCH_ROWS]
         best, penalty = None, 0.5 * np.log(len(x))
-        for n_channels in self._channel_counts(visited):
-            chain = AggregatedChain(n_channels, 1, 1)
-            for below in range(0, min(n_channels - visited, _EXTRA_LEVELS) + 1):
-                closed = lattice.offset - below * lattice.step
-                params, (baseline,), bound, _, _ = self._short_em(
-                    x, closed, chain, lattice.step, lattice.noise_sd, dt, 8
-                )
-                score = bound * len(x) - penalty * n_channels
-                if best is None or score > best[0]:
-                    best = (score, params, float(np.mean(baseline)))
-        _, params, closed = best
-        return params.chain.n_channels, closed, params.step, params.noise
+        for placement in placements:
+            chain = AggregatedChain(placement[0], 1, 1)
+            params, (baseline,), bound, _, _ = self._short_em(
+                x, placement[1], chain, lattice.step, lattice.noise_sd, dt, 8
+            )
+            score = bound * len(x) - penalty * placement[0]
+            if best is None or score > best[0]:
+                best = (score, placement, (float(np.mean(baseline)), params.step, params.noise))
+        return best[1:]
 
     def _structure(self, x, lattice):
-        """Number of channels and closed level from the time spent at every level.
+        """The likeliest placements ``(n_channels, closed)`` of the levels by the time
+        spent at every level, best first.
 
         Independent identical channels spend a Binomial(N, Po) fraction of the time with
         ``k`` open, whatever their scheme, so the visited levels' weights say which
@@ -538,25 +548,26 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         level is never visited (10 channels at Po 0.6 spend 0.008 % of the time there),
         and the binomial shape of the others places it. Every placement with up to
         three never-visited levels is scored by the weights' binomial log-likelihood at
-        the fitted Po; ties go to the smaller N.
+        the fitted Po; ties go to the smaller N. The shape alone is a weak guide for
+        many channels (9 channels with one unvisited level below for 10 with two, on a
+        drifting recording of 300,000 rows), so the best ``_PLACEMENTS`` are returned
+        for the time-aware fits of ``_structure_by_em`` to choose from.
         """
         sample = x[:: max(len(x) // _REFINE_ROWS, 1)]
         first, weights = level_weights(
             sample, lattice.offset, lattice.step, lattice.n_levels, lattice.noise_sd
         )
         visited = len(weights) - 1
-        counts = self._channel_counts(visited)
-        best = None
-        for n_channels in counts:
+        scored = []
+        for n_channels in self._channel_counts(visited):
             for below in range(0, min(n_channels - visited, _EXTRA_LEVELS) + 1):
                 k = np.arange(len(weights)) + below
                 p_open = float(np.clip(weights @ k / n_channels, 1e-9, 1 - 1e-9))
                 score = float(weights @ binom.logpmf(k, n_channels, p_open))
-                if best is None or score > best[0] + 1e-12:
-                    best = (score, n_channels, below)
-        _, n_channels, below = best
-        closed = lattice.offset + (first - below) * lattice.step
-        return n_channels, closed
+                closed = lattice.offset + (first - below) * lattice.step
+                scored.append((-score, n_channels, closed))
+        scored.sort(key=lambda placement: placement[:2])
+        return [(n_channels, closed) for _, n_channels, closed in scored[:_PLACEMENTS]]
 
     def _initial_rates(self, chain, xs, baselines, step):
         """Rates whose open probability and relaxation time match the data roughly."""
@@ -807,11 +818,15 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
             )
         lattice, drift = self._calibrate(x)
         sharp = lattice.noise_sd <= _BINOMIAL_MAX_NOISE * lattice.step
-        if lattice.smoothing == 1 and sharp:
-            n_channels, closed = self._structure(x - drift, lattice)
-            step, noise = lattice.step, lattice.noise_sd
-        else:
-            n_channels, closed, step, noise = self._structure_by_em(x - drift, lattice, dt)
+        if lattice.smoothing == 1 and sharp:  # sharp levels: the binomial's best few
+            placement, _ = self._structure_by_em(
+                x - drift, lattice, dt, self._structure(x - drift, lattice)
+            )
+            (n_channels, closed), step, noise = placement, lattice.step, lattice.noise_sd
+        else:  # the weights of blurred levels are not reliable enough: try them all
+            (n_channels, _), (closed, step, noise) = self._structure_by_em(
+                x - drift, lattice, dt, self._placements(lattice)
+            )
         chain = AggregatedChain(n_channels, self.n_closed, self.n_open)
         mirrored = closed + step * n_channels
         orientations = {"positive": [(closed, step)], "negative": [(mirrored, -step)]}
@@ -897,7 +912,8 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
     def _start_baseline(self, x, params, weights):
         """Starting baseline of a new recording: the lattice shift that best explains its
         current, with or without the coarse drift removed (whichever explains it better;
-        the moving mean that removes drift also follows slow gating)."""
+        the moving mean that removes drift also follows slow gating), then moved by a
+        whole level if the model's likelihood (kinetics included) prefers that."""
         best = None
         drift = self._coarse_drift(x)
         for trend in (np.zeros(len(x)), drift) if np.any(drift) else (drift,):
