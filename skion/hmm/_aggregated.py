@@ -514,11 +514,11 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
             return range(max(visited, 1), min(visited + _EXTRA_LEVELS, limit) + 1)
         return [limit]
 
-    def _placements(self, lattice):
-        """Every placement ``(n_channels, closed)`` of the visited levels in ``0..N``."""
-        visited = lattice.n_levels - 1
+    def _placements(self, visited):
+        """Every placement ``(n_channels, below)`` of ``visited + 1`` visited levels in
+        ``0..N``, ``below`` of them never visited under the lowest."""
         return [
-            (n_channels, lattice.offset - below * lattice.step)
+            (n_channels, below)
             for n_channels in self._channel_counts(visited)
             for below in range(0, min(n_channels - visited, _EXTRA_LEVELS) + 1)
         ]
@@ -559,13 +559,12 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         )
         visited = len(weights) - 1
         scored = []
-        for n_channels in self._channel_counts(visited):
-            for below in range(0, min(n_channels - visited, _EXTRA_LEVELS) + 1):
-                k = np.arange(len(weights)) + below
-                p_open = float(np.clip(weights @ k / n_channels, 1e-9, 1 - 1e-9))
-                score = float(weights @ binom.logpmf(k, n_channels, p_open))
-                closed = lattice.offset + (first - below) * lattice.step
-                scored.append((-score, n_channels, closed))
+        for n_channels, below in self._placements(visited):
+            k = np.arange(len(weights)) + below
+            p_open = float(np.clip(weights @ k / n_channels, 1e-9, 1 - 1e-9))
+            score = float(weights @ binom.logpmf(k, n_channels, p_open))
+            closed = lattice.offset + (first - below) * lattice.step
+            scored.append((-score, n_channels, closed))
         scored.sort(key=lambda placement: placement[:2])
         return [(n_channels, closed) for _, n_channels, closed in scored[:_PLACEMENTS]]
 
@@ -818,14 +817,17 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
             )
         lattice, drift = self._calibrate(x)
         sharp = lattice.noise_sd <= _BINOMIAL_MAX_NOISE * lattice.step
+        flat = x - drift
         if lattice.smoothing == 1 and sharp:  # sharp levels: the binomial's best few
-            placement, _ = self._structure_by_em(
-                x - drift, lattice, dt, self._structure(x - drift, lattice)
-            )
+            placement, _ = self._structure_by_em(flat, lattice, dt, self._structure(flat, lattice))
             (n_channels, closed), step, noise = placement, lattice.step, lattice.noise_sd
         else:  # the weights of blurred levels are not reliable enough: try them all
+            placements = [
+                (n_channels, lattice.offset - below * lattice.step)
+                for n_channels, below in self._placements(lattice.n_levels - 1)
+            ]
             (n_channels, _), (closed, step, noise) = self._structure_by_em(
-                x - drift, lattice, dt, self._placements(lattice)
+                flat, lattice, dt, placements
             )
         chain = AggregatedChain(n_channels, self.n_closed, self.n_open)
         mirrored = closed + step * n_channels
@@ -838,7 +840,7 @@ class AggregatedHMM(ClassifierMixin, BaseEstimator):
         best = None
         for offset, signed_step in options:
             fitted = self._short_em(
-                x[:_SCREEN_ROWS] - drift[:_SCREEN_ROWS],
+                flat[:_SCREEN_ROWS],
                 offset,
                 chain,
                 signed_step,
