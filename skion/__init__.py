@@ -2,19 +2,33 @@
 
 Rows are time samples: ``X`` is ``(n_samples, n_features)`` (usually the current in
 pA), ``y`` the number of open channels at each sample. See ``SequenceUNetClassifier``.
+
+The estimators are imported on first use, so that ``import skion`` (and the command
+line's ``--help``) does not import TensorFlow.
 """
 
-import os
+from __future__ import annotations
 
-# Keep TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) out of users' output
-# unless they asked for it; must be set before TensorFlow is first imported.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import importlib
+from typing import TYPE_CHECKING
 
-from .hmm import AggregatedHMM, HMMClassifier
-from .neural import SequenceUNetClassifier, build_unet
-from .preprocessing import LatticeDetrender, LatticeScaler, ZScoreWindower
+from ._version import __version__
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:  # pragma: no cover
+    from .hmm import AggregatedHMM, HMMClassifier
+    from .neural import SequenceUNetClassifier, build_unet
+    from .preprocessing import LatticeDetrender, LatticeScaler, ZScoreWindower
+
+#: Public name -> the subpackage that defines it.
+_LAZY = {
+    "AggregatedHMM": "hmm",
+    "HMMClassifier": "hmm",
+    "LatticeDetrender": "preprocessing",
+    "LatticeScaler": "preprocessing",
+    "SequenceUNetClassifier": "neural",
+    "ZScoreWindower": "preprocessing",
+    "build_unet": "neural",
+}
 
 __all__ = [
     "AggregatedHMM",
@@ -26,3 +40,15 @@ __all__ = [
     "__version__",
     "build_unet",
 ]
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'skion' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *_LAZY})

@@ -18,11 +18,13 @@ pickle, load only files you trust.
 from __future__ import annotations
 
 import os
+from importlib.metadata import version as _installed_version
 from pathlib import Path
 
 import joblib
-import keras
 import sklearn
+
+from ._version import __version__
 
 __all__ = ["ModelFileError", "dump_estimator", "load_estimator", "read_model_file"]
 
@@ -40,14 +42,12 @@ def dump_estimator(estimator, path: str | os.PathLike, *, conditions=None) -> No
     ``conditions`` is a dict of plain values describing the training data. Parent folders
     are created; an existing file is replaced.
     """
-    from . import __version__  # late: skion/__init__ imports the estimators first
-
     payload = {
         "format": MODEL_FORMAT,
         "format_version": MODEL_FORMAT_VERSION,
         "skion_version": __version__,
         "sklearn_version": sklearn.__version__,
-        "keras_version": keras.__version__,
+        "keras_version": _installed_version("keras"),
         "conditions": dict(conditions or {}),
         "estimator": estimator,
     }
@@ -75,8 +75,6 @@ def read_model_file(path: str | os.PathLike) -> dict:
     ModelFileError
         The file is missing, not a skion model file, or of a newer format version.
     """
-    from . import __version__
-
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"no such model file: {path}")

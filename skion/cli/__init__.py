@@ -8,8 +8,12 @@ formats are described in :mod:`skion.cli._files`.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+
+from .._version import __version__
+from ._errors import CommandError, check_inputs
 
 __all__ = ["build_parser", "main"]
 
@@ -30,7 +34,14 @@ def _positive_int(minimum):
     return parse
 
 
+def _show_tensorflow_log(args) -> None:
+    """``--verbose 2`` also shows TensorFlow's start-up log (see skion.neural._tensorflow)."""
+    if args.verbose >= 2:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0")
+
+
 def _demo_command(args) -> int:
+    _show_tensorflow_log(args)
     from ._demo import run_demo
 
     n_samples = args.n_samples or (200_000 if args.quick else 1_000_000)
@@ -56,6 +67,7 @@ def _reading(args):
 
 
 def _fit_command(args) -> int:
+    _show_tensorflow_log(args)
     from ._files import fit
 
     params = {"epochs": args.epochs, "window_size": args.window_size, "filters": args.filters}
@@ -173,8 +185,6 @@ def build_parser() -> argparse.ArgumentParser:
     >>> args.command, args.data, args.batch_size, args.epochs
     ('fit', 'train.csv', None, None)
     """
-    from .. import __version__
-
     parser = argparse.ArgumentParser(
         prog="skion", description="Deep segmentation of ion-channel recordings."
     )
@@ -268,7 +278,12 @@ def build_parser() -> argparse.ArgumentParser:
     for command in (demo, fit):
         command.add_argument("--random-state", type=int, default=0, help="seed")
         command.add_argument(
-            "--verbose", type=int, default=0, choices=(0, 1, 2), help="Keras training output"
+            "--verbose",
+            type=int,
+            default=0,
+            choices=(0, 1, 2),
+            help="Keras training output: 1 a progress bar, 2 a line per epoch and "
+            "TensorFlow's start-up log",
         )
     return parser
 
@@ -294,9 +309,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     1
     """
     args = build_parser().parse_args(argv)
-    from ._files import CommandError
-
     try:
+        check_inputs(args)
         return args.handler(args)
     except (CommandError, ValueError, ImportError) as error:
         print(f"skion {args.command}: error: {error}", file=sys.stderr)

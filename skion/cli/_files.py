@@ -22,6 +22,7 @@ from ..datasets import read_recording
 from ..metrics import f1_summary, per_class_report
 from ..preprocessing import resample_recordings
 from ..windowing import segment_bounds
+from ._errors import CommandError
 from ._models import unet_pipeline
 
 __all__ = [
@@ -36,10 +37,6 @@ __all__ = [
 
 #: Rows per recording of the Liverpool competition files, which mark no recordings.
 LIVERPOOL_BATCH = 500_000
-
-
-class CommandError(Exception):
-    """A user error the command reports in one line (exit status 1)."""
 
 
 def _say(kind, message):

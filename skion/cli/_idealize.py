@@ -18,7 +18,8 @@ import pandas as pd
 from sklearn import config_context
 
 from ..windowing import segment_bounds
-from ._files import CommandError, _cleaning_at, _match_rate, read_data
+from ._errors import CommandError
+from ._files import _cleaning_at, _match_rate, read_data
 
 __all__ = ["idealize", "idealize_unet", "unet_counts"]
 
