@@ -78,7 +78,9 @@ def test_fit_predict_evaluate_round_trip(recordings_csv, tmp_path, capsys):
     model = tmp_path / "model.skion"
     fit = ["fit", str(data), "--model", str(model), "--batch-size", "6000"]
     assert main([*fit, "--epochs", "2", "--filters", "4", "--window-size", "500"]) == 0
-    assert "model written to" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert "model written to" in printed.out
+    assert "epochs" not in printed.err  # no progress bar where stderr is not a terminal
 
     pred_csv = tmp_path / "pred.csv"
     predict = ["predict", str(data), "--model", str(model), "--batch-size", "6000"]
@@ -96,6 +98,18 @@ def test_fit_predict_evaluate_round_trip(recordings_csv, tmp_path, capsys):
     again = tmp_path / "again.csv"
     assert main([*predict, "--out", str(again)]) == 0
     pd.testing.assert_frame_equal(pd.read_csv(again), pred)
+
+
+def test_fit_shows_a_bar_of_epochs_on_a_terminal(recordings_csv, tmp_path, capsys, monkeypatch):
+    data, _ = recordings_csv
+    fit = ["fit", str(data), "--batch-size", "6000", "--epochs", "2", "--filters", "4"]
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main([*fit, "--window-size", "500", "--model", str(tmp_path / "a.skion")]) == 0
+    err = capsys.readouterr().err
+    assert "fitting the U-Net" in err and "2/2" in err and "val_macro_f1" in err
+    assert load_model(tmp_path / "a.skion")[-1].callbacks is None  # not stored
+    assert main([*fit, "--quiet", "--model", str(tmp_path / "b.skion")]) == 0
+    assert "fitting the U-Net" not in capsys.readouterr().err
 
 
 def test_predict_an_abf_file_one_recording_per_sweep(recordings_csv, tmp_path, capsys):

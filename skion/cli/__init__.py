@@ -34,6 +34,11 @@ def _positive_int(minimum):
     return parse
 
 
+def _show_progress(args) -> bool:
+    """Progress bars by default on a terminal; not with --quiet, --verbose or in pipes."""
+    return not args.quiet and not args.verbose and sys.stderr.isatty()
+
+
 def _show_tensorflow_log(args) -> None:
     """``--verbose 2`` also shows TensorFlow's start-up log (see skion.neural._tensorflow)."""
     if args.verbose >= 2:
@@ -52,6 +57,7 @@ def _demo_command(args) -> int:
         out=args.out,
         random_state=args.random_state,
         verbose=args.verbose,
+        progress=_show_progress(args),
     )
     return 0
 
@@ -77,6 +83,7 @@ def _fit_command(args) -> int:
         reading=_reading(args),
         random_state=args.random_state,
         verbose=args.verbose,
+        progress=_show_progress(args),
         calibration=args.calibration,
         **{name: value for name, value in params.items() if value is not None},
     )
@@ -283,7 +290,10 @@ def build_parser() -> argparse.ArgumentParser:
             default=0,
             choices=(0, 1, 2),
             help="Keras training output: 1 a progress bar, 2 a line per epoch and "
-            "TensorFlow's start-up log",
+            "TensorFlow's start-up log (default: a bar of epochs on a terminal)",
+        )
+        command.add_argument(
+            "--quiet", action="store_true", help="no progress bar (none in pipes either)"
         )
     return parser
 

@@ -57,9 +57,13 @@ def run_demo(
     out: str | Path | None = None,
     random_state: int = 0,
     verbose: int = 0,
+    progress: bool = False,
     echo=print,
 ) -> DemoResult:
-    """Run the demo, print its table and write results (and plots) to ``out``."""
+    """Run the demo, print its table and write results (and plots) to ``out``.
+
+    ``progress`` shows a bar of the U-Net's epochs on standard error.
+    """
     started = time.perf_counter()
     X, y, groups, recordings = make_ion_switching(
         n_samples, random_state=random_state, return_model=True
@@ -71,6 +75,11 @@ def run_demo(
     unet_params = {**(UNET_QUICK if quick else UNET_DEFAULTS)}
     if epochs is not None:
         unet_params["epochs"] = epochs
+    callbacks = {}
+    if progress:
+        from ._progress import EpochProgress
+
+        callbacks = {"callbacks": [EpochProgress("  U-Net")]}
     folds = list(_folds(recordings, len(y)))
     predictions = {ORACLE: np.argmax(oracle_proba(X, recordings), axis=1)}
     rows = [
@@ -86,7 +95,9 @@ def run_demo(
     histories = []
     with sklearn.config_context(enable_metadata_routing=True):
         models = {
-            UNET: unet_pipeline(random_state=random_state, verbose=verbose, **unet_params),
+            UNET: unet_pipeline(
+                random_state=random_state, verbose=verbose, **unet_params, **callbacks
+            ),
             **baseline_pipelines(random_state=random_state),
         }
         for name, template in models.items():

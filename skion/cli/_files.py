@@ -117,12 +117,14 @@ def fit(
     random_state,
     verbose,
     calibration="labels",
+    progress=False,
     echo=print,
     **unet_params,
 ):
     """Fit the U-Net pipeline on a labelled file and save it.
 
-    ``reading`` holds :func:`read_data`'s options.
+    ``reading`` holds :func:`read_data`'s options; ``progress`` shows a bar of epochs
+    on standard error (not stored in the model file).
     """
     recording = read_data(data, **reading)
     X, y, groups = recording.X, recording.y, recording.groups
@@ -131,10 +133,15 @@ def fit(
     echo(f"fitting on {len(X):,} samples in {len(np.unique(groups))} recording(s) ...")
     tic = time.perf_counter()
     with sklearn.config_context(enable_metadata_routing=True):
+        if progress:
+            from ._progress import EpochProgress
+
+            unet_params["callbacks"] = [EpochProgress("fitting the U-Net")]
         model = unet_pipeline(
             calibration=calibration, random_state=random_state, verbose=verbose, **unet_params
         )
         model.fit(X, y, groups=groups)
+        model[-1].set_params(callbacks=None)  # the bar belongs to this run, not the model
     save_model(model, model_path, conditions=_conditions(data, recording))
     echo(f"fitted in {time.perf_counter() - tic:.1f} s; model written to {model_path}")
 

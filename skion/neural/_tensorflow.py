@@ -3,12 +3,14 @@
 TensorFlow's C++ core writes lines such as ``Could not find cuda drivers on your
 machine`` and ``failed call to cuInit`` straight to file descriptor 2, before its
 logging is configured, so ``TF_CPP_MIN_LOG_LEVEL`` does not silence them and Python's
-``sys.stderr`` never sees them. While TensorFlow is first imported (and its devices
-listed, which is when CUDA is probed), descriptor 2 is sent to a temporary file; the
-lines that are TensorFlow's start-up log records are then dropped and everything else
-is written back. ``TF_CPP_MIN_LOG_LEVEL`` keeps its meaning: below 2 (the default
-here is 2) nothing is dropped; at 2 the INFO and WARNING records and the CUDA probing
-errors of a machine without a GPU; at 3 every record.
+``sys.stderr`` never sees them. While TensorFlow is first imported (its devices listed
+and its first tensor made, which is when CUDA is probed and the CPU's features are
+reported), descriptor 2 is sent to a temporary file; the lines that are TensorFlow's
+start-up log records are then dropped and everything else is written back.
+``TF_CPP_MIN_LOG_LEVEL`` keeps its meaning: below 2 (the default here is 2) nothing is
+dropped; at 2 the INFO and WARNING records and the CUDA probing errors of a machine
+without a GPU; at 3 every record. Records written later, while a model runs, are left
+alone.
 
 Every ``Model.fit`` traces a training step in which Keras all-reduces the gradients
 (even on one device); TensorFlow wraps that all-reduce in a custom gradient that it
@@ -30,6 +32,9 @@ __all__ = ["forget_custom_gradients", "import_tensorflow_quietly", "startup_chat
 # absl's record prefix: severity, date, time, thread id, file:line]
 _RECORD = re.compile(rb"^([IWEF])\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [^ \]]+:\d+\] ")
 _ABSL_PREAMBLE = b"WARNING: All log messages before absl::InitializeLog() is called"
+# The second line of the CPU feature guard's INFO record ("This TensorFlow binary is
+# optimized to use available CPU instructions ...").
+_CPU_GUARD_SECOND_LINE = b"To enable the following instructions:"
 # Errors that only say that this machine has no usable GPU.
 _NO_GPU = re.compile(rb"cuInit|cuda drivers|CUDA error|libcuda|cudart|TensorRT", re.I)
 
@@ -59,7 +64,7 @@ def startup_chatter(line: bytes, level: int) -> bool:
     """
     if level < 2:
         return False
-    if line.startswith(_ABSL_PREAMBLE):
+    if line.startswith((_ABSL_PREAMBLE, _CPU_GUARD_SECOND_LINE)):
         return True
     record = _RECORD.match(line)
     if record is None:
@@ -110,6 +115,7 @@ def import_tensorflow_quietly() -> None:
         import tensorflow as tf
 
         tf.config.list_physical_devices()  # CUDA is probed here, not on import
+        tf.zeros(())  # and the CPU device made (with its feature-guard record) here
 
 
 @contextlib.contextmanager
