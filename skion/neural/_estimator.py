@@ -496,8 +496,8 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
         )
         # Create the optimizer's slot variables now, eagerly: created lazily inside the
         # first traced training step, their initialisers register ~500 graph functions
-        # per fit in TensorFlow's global context that are never released (~120 MB of
-        # resident memory per fit of a small U-Net, measured).
+        # per fit in TensorFlow's global context that are never released (~80 MB of
+        # resident memory per fit of a small U-Net, measured; see docs/decisions.md).
         model.optimizer.build(model.trainable_variables)
         return model, transferred
 
