@@ -21,6 +21,7 @@ MODULES = [
     "skion.datasets",
     "skion.exceptions",
     "skion.hmm",
+    "skion.kinetics",
     "skion.metrics",
     "skion.neural",
     "skion.preprocessing",

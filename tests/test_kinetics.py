@@ -1,0 +1,113 @@
+"""skion.kinetics: events and open probability of idealized recordings."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from skion.datasets import make_telegraph
+from skion.kinetics import dwell_times, open_probability
+
+
+def test_events_reconstruct_the_labels_and_never_cross_recordings():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(rng.integers(0, 4, 200), rng.integers(1, 30, 200))
+    groups = np.repeat(
+        [5, 7, 5], [len(labels) // 3, len(labels) // 3, len(labels) - 2 * (len(labels) // 3)]
+    )
+    events = dwell_times(labels, 2000.0, groups=groups)
+    rebuilt = np.repeat(events["level"].to_numpy(), events["n_samples"].to_numpy())
+    np.testing.assert_array_equal(rebuilt, labels)
+    np.testing.assert_allclose(events["duration"], events["n_samples"] / 2000.0)
+    assert events["recording"].tolist()[0] == 5 and set(events["recording"]) == {5, 7}
+    # Three recordings (5, 7, 5 again): each starts at 0 s and has censored first and last events.
+    assert (events["start"] == 0).sum() == 3
+    assert events["censored"].sum() == 6
+    ends = np.cumsum(events["n_samples"].to_numpy())
+    for bound in (len(labels) // 3, 2 * (len(labels) // 3)):
+        assert bound in ends  # an event ends at every recording boundary
+    within = events.groupby((events["start"] == 0).cumsum())
+    for _, recording in within:  # start times are the sums of earlier durations
+        np.testing.assert_allclose(
+            recording["start"].to_numpy(),
+            np.concatenate(([0], np.cumsum(recording["duration"].to_numpy())[:-1])),
+        )
+
+
+def test_mean_current_of_each_event():
+    X, y = make_telegraph(5000, p_open=0.05, p_close=0.05, noise=0.1, step=2.0, random_state=0)
+    events = dwell_times(y, 10_000, current=X)
+    assert "mean_current" in events
+    rows = np.repeat(np.arange(len(events)), events["n_samples"].to_numpy())
+    expected = np.bincount(rows, weights=X[:, 0]) / events["n_samples"].to_numpy()
+    np.testing.assert_allclose(events["mean_current"], expected)
+    long = events["n_samples"] >= 20
+    open_mean = events.loc[long & (events["level"] == 1), "mean_current"].mean()
+    closed_mean = events.loc[long & (events["level"] == 0), "mean_current"].mean()
+    assert open_mean - closed_mean == pytest.approx(2.0, abs=0.05)
+
+
+def test_dwell_times_of_a_telegraph_signal_have_the_generating_means():
+    """Mean open and shut times of long sampled chains match 1 / p per sample."""
+    _, y = make_telegraph(400_000, p_open=0.01, p_close=0.04, noise=0.1, random_state=3)
+    events = dwell_times(y, 10_000.0)
+    inner = events[~events["censored"]]
+    mean_open = inner.loc[inner["level"] == 1, "n_samples"].mean()
+    mean_shut = inner.loc[inner["level"] == 0, "n_samples"].mean()
+    assert mean_open == pytest.approx(1 / 0.04, rel=0.05)
+    assert mean_shut == pytest.approx(1 / 0.01, rel=0.05)
+
+
+def test_open_probability_po_and_npo():
+    labels = np.array([0, 1, 2, 2, 0, 0, 0, 1, 3, 3])
+    groups = np.array(["a"] * 4 + ["b"] * 4 + ["a"] * 2)
+    po = open_probability(labels, n_channels=3, groups=groups)
+    assert po.name == "Po" and po.attrs["n_channels"] == 3
+    assert po.index.tolist() == ["a", "b"]  # runs of "a" pooled, in order of appearance
+    assert po["a"] == pytest.approx((0 + 1 + 2 + 2 + 3 + 3) / 6 / 3)
+    assert po["b"] == pytest.approx(1 / 4 / 3)
+    npo = open_probability(labels)
+    assert npo.name == "NPo" and npo.attrs["n_channels"] is None
+    assert npo.iloc[0] == pytest.approx(labels.mean())
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        ([0, 1, -1], "whole numbers of open channels >= 0; row 2"),
+        ([0, 1.5, 1], "row 1 holds 1.5"),
+        ([0, np.nan, 1], "row 1"),
+        ([], "non-empty 1-D"),
+        ([[0, 1], [1, 0]], "non-empty 1-D"),
+        (["0", "1"], "numeric"),
+    ],
+)
+def test_bad_labels_are_refused_with_the_reason(labels, message):
+    with pytest.raises(ValueError, match=message):
+        dwell_times(labels, 1000)
+    with pytest.raises(ValueError, match=message):
+        open_probability(labels)
+
+
+def test_other_bad_input_is_refused():
+    with pytest.raises(ValueError, match="n_channels=2"):
+        open_probability([0, 3, 1], n_channels=2)
+    with pytest.raises(ValueError, match="sampling_rate"):
+        dwell_times([0, 1], 0)
+    with pytest.raises(ValueError, match="shape"):
+        dwell_times([0, 1, 1], 1000, current=[0.0, 1.0])
+    with pytest.raises(ValueError, match="infinite"):
+        dwell_times([0, 1], 1000, current=[0.0, np.inf])
+    with pytest.raises(ValueError, match="groups holds NaN"):
+        dwell_times([0, 1], 1000, groups=[0.0, np.nan])
+    with pytest.raises(ValueError, match="groups must have shape"):
+        open_probability([0, 1, 1], groups=[0, 1])
+
+
+def test_kinetics_import_no_tensorflow():
+    code = "import sys, skion.kinetics; print('tensorflow' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
