@@ -5,9 +5,10 @@ import sys
 
 import numpy as np
 import pytest
+from scipy.integrate import trapezoid
 
 from skion.datasets import make_telegraph
-from skion.kinetics import dwell_times, open_probability
+from skion.kinetics import dwell_times, fit_exponentials, open_probability
 
 
 def test_events_reconstruct_the_labels_and_never_cross_recordings():
@@ -111,3 +112,62 @@ def test_kinetics_import_no_tensorflow():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def _sampled_mixture(taus, fractions, n, fs, seed):
+    """Dwell times (s) of a mixture of exponentials observed every 1/fs: geometric in samples."""
+    rng = np.random.default_rng(seed)
+    tau = rng.choice(np.asarray(taus), size=n, p=fractions)
+    return rng.geometric(-np.expm1(-1 / (tau * fs))) / fs
+
+
+def test_fit_exponentials_recovers_two_components_of_sampled_dwells():
+    d = _sampled_mixture([0.5e-3, 5e-3], [0.3, 0.7], 20_000, 10_000, seed=1)
+    fit = fit_exponentials(d, 2, sampling_rate=10_000)
+    np.testing.assert_allclose(fit.taus, [0.5e-3, 5e-3], rtol=0.06)
+    np.testing.assert_allclose(fit.fractions, [0.3, 0.7], atol=0.03)
+    assert np.all(np.abs(fit.taus - [0.5e-3, 5e-3]) < 4 * fit.stderr)
+    assert fit.n_events == 20_000 and np.isfinite(fit.loglik)
+    one = fit_exponentials(d, 1, sampling_rate=10_000)
+    assert fit.bic < one.bic  # two components are chosen over one
+    t = np.linspace(1e-4, 0.05, 2000)  # the density integrates to ~1 over its range
+    assert trapezoid(fit.pdf(t), t) == pytest.approx(
+        np.sum(fit.fractions * np.exp(-1e-4 / fit.taus)), rel=0.01
+    )
+
+
+def test_sampled_likelihood_removes_the_half_sample_bias():
+    """1 ms at 10 kHz: the continuous likelihood is ~5 % long, the sampled one exact."""
+    d = _sampled_mixture([1e-3], [1.0], 50_000, 10_000, seed=2)
+    continuous = fit_exponentials(d, 1).taus[0]
+    exact = fit_exponentials(d, 1, sampling_rate=10_000).taus[0]
+    assert continuous / 1e-3 - 1 > 0.03
+    assert exact == pytest.approx(1e-3, rel=0.015)
+
+
+def test_truncation_below_t_min_does_not_bias_the_time_constant():
+    d = _sampled_mixture([1e-3], [1.0], 50_000, 10_000, seed=3)
+    fit = fit_exponentials(d, 1, t_min=1.5e-3, sampling_rate=10_000)
+    assert fit.n_events == np.sum(d >= 1.5e-3 - 1e-9)
+    assert fit.taus[0] == pytest.approx(1e-3, rel=0.03)
+
+
+def test_open_dwell_times_of_a_telegraph_signal_end_to_end():
+    _, y = make_telegraph(400_000, p_open=0.01, p_close=0.04, noise=0.1, random_state=4)
+    events = dwell_times(y, 10_000.0)
+    opens = events.loc[(events["level"] == 1) & ~events["censored"], "duration"]
+    fit = fit_exponentials(opens, 1, sampling_rate=10_000.0)
+    assert fit.taus[0] == pytest.approx(-1 / (10_000 * np.log1p(-0.04)), rel=0.05)
+
+
+def test_fit_exponentials_refuses_what_it_cannot_fit():
+    with pytest.raises(ValueError, match="whole numbers of samples"):
+        fit_exponentials([1.5e-4, 3e-4, 4e-4], 1, sampling_rate=10_000)
+    with pytest.raises(ValueError, match="positive, finite"):
+        fit_exponentials([1e-3, -1e-3], 1)
+    with pytest.raises(ValueError, match="too few"):
+        fit_exponentials([1e-3, 2e-3, 3e-3], 2)
+    with pytest.raises(ValueError, match="too few"):
+        fit_exponentials([1e-3, 2e-3, 3e-3], 1, t_min=2.5e-3)
+    with pytest.raises(ValueError, match="n_components"):
+        fit_exponentials([1e-3, 2e-3], 0)

@@ -1,10 +1,11 @@
-"""From idealized traces to kinetics: events, dwell times and open probability.
+"""From idealized traces to kinetics: events, open probability, dwell-time fits.
 
 Pure NumPy and pandas (no TensorFlow): works on the labels of any skion model, of
 ``skion idealize`` and ``skion predict``, or of another program.
 """
 
 from ._events import dwell_times
+from ._exponentials import ExponentialFit, fit_exponentials
 from ._open_probability import open_probability
 
-__all__ = ["dwell_times", "open_probability"]
+__all__ = ["ExponentialFit", "dwell_times", "fit_exponentials", "open_probability"]
