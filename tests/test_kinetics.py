@@ -8,7 +8,7 @@ import pytest
 from scipy.integrate import trapezoid
 
 from skion.datasets import make_telegraph
-from skion.kinetics import dwell_times, fit_exponentials, open_probability
+from skion.kinetics import dwell_times, fit_exponentials, open_probability, select_components
 
 
 def test_events_reconstruct_the_labels_and_never_cross_recordings():
@@ -171,3 +171,13 @@ def test_fit_exponentials_refuses_what_it_cannot_fit():
         fit_exponentials([1e-3, 2e-3, 3e-3], 1, t_min=2.5e-3)
     with pytest.raises(ValueError, match="n_components"):
         fit_exponentials([1e-3, 2e-3], 0)
+
+
+@pytest.mark.parametrize(
+    ("taus", "fractions"), [([2e-3], [1.0]), ([0.3e-3, 3e-3, 30e-3], [0.5, 0.3, 0.2])]
+)
+def test_select_components_finds_the_number_of_components(taus, fractions):
+    d = _sampled_mixture(taus, fractions, 20_000, 10_000, seed=5)
+    fit = select_components(d, 4, sampling_rate=10_000)
+    assert len(fit.taus) == len(taus)
+    np.testing.assert_allclose(fit.taus, taus, rtol=0.15)

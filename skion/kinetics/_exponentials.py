@@ -10,7 +10,7 @@ from scipy.optimize import minimize
 from scipy.special import logsumexp
 from sklearn.utils._param_validation import Interval, validate_params
 
-__all__ = ["ExponentialFit", "fit_exponentials"]
+__all__ = ["ExponentialFit", "fit_exponentials", "select_components"]
 
 
 @dataclass(frozen=True)
@@ -215,3 +215,65 @@ def fit_exponentials(durations, n_components, *, t_min=0.0, sampling_rate=None):
         t_min=float(t_min),
         sampling_rate=None if sampling_rate is None else float(sampling_rate),
     )
+
+
+@validate_params(
+    {
+        "durations": ["array-like"],
+        "max_components": [Interval(Integral, 1, 10, closed="both")],
+        "t_min": [Interval(Real, 0, None, closed="left")],
+        "sampling_rate": [Interval(Real, 0, None, closed="neither"), None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def select_components(durations, max_components=4, *, t_min=0.0, sampling_rate=None):
+    """Fit 1 to ``max_components`` exponentials and keep the one of lowest BIC.
+
+    The Bayesian information criterion, ``-2 loglik + (2 n - 1) log n_events``, charges
+    each added component (a time constant and a fraction) ``2 log n_events``. A
+    likelihood-ratio test is not offered: between mixtures with one component more its
+    statistic does not follow the textbook chi-squared law (the smaller model sits on
+    the boundary of the larger), which makes its p-values wrong. Fits stop at the first
+    number of components that does not improve the BIC, or when fewer than two
+    durations per parameter remain.
+
+    Parameters
+    ----------
+    durations : array-like of shape (n_events,)
+        Dwell times (s).
+    max_components : int, default=4
+        Most components tried (1 to 10).
+    t_min : float, default=0.0
+        Shortest duration fitted (s).
+    sampling_rate : float, default=None
+        As in :func:`fit_exponentials`.
+
+    Returns
+    -------
+    fit : ExponentialFit
+        The fit of lowest BIC.
+
+    See Also
+    --------
+    fit_exponentials : One number of components.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skion.kinetics import select_components
+    >>> rng = np.random.default_rng(0)
+    >>> fast, slow = rng.geometric(0.2, 3000), rng.geometric(0.01, 3000)
+    >>> fit = select_components(np.concatenate([fast, slow]) / 10_000, sampling_rate=10_000)
+    >>> len(fit.taus)
+    2
+    """
+    best = None
+    n_events = len(np.asarray(durations))
+    for n in range(1, max_components + 1):
+        if best is not None and n_events < 2 * (2 * n - 1):
+            break
+        fit = fit_exponentials(durations, n, t_min=t_min, sampling_rate=sampling_rate)
+        if best is not None and fit.bic >= best.bic:
+            break
+        best = fit
+    return best
