@@ -75,9 +75,16 @@ def startup_chatter(line: bytes, level: int) -> bool:
 
 @contextlib.contextmanager
 def _filtered_stderr(level: int):
-    """Send descriptor 2 to a file for the block, then write back what is not chatter."""
+    """Send descriptor 2 to a file for the block, then write back what is not chatter.
+
+    Where the process has no descriptor 2 (some GUI launchers), the block runs as is.
+    """
     sys.stderr.flush()
-    saved = os.dup(2)
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
     try:
         with tempfile.TemporaryFile() as sink:
             os.dup2(sink.fileno(), 2)
