@@ -82,6 +82,7 @@ def test_open_probability_po_and_npo():
         ([], "non-empty 1-D"),
         ([[0, 1], [1, 0]], "non-empty 1-D"),
         (["0", "1"], "numeric"),
+        ([0, 1e30], "too large"),
     ],
 )
 def test_bad_labels_are_refused_with_the_reason(labels, message):

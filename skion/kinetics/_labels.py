@@ -25,6 +25,8 @@ def check_counts(labels) -> np.ndarray:
             f"labels must be whole numbers of open channels >= 0; row {bad[0]} holds "
             f"{counts[bad[0]].item()!r}."
         )
+    if counts.max() > 2**31:
+        raise ValueError(f"labels reach {counts.max()!r}: too large to count open channels.")
     return counts.astype(np.int64)
 
 
