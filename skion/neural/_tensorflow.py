@@ -3,14 +3,14 @@
 TensorFlow's C++ core writes lines such as ``Could not find cuda drivers on your
 machine`` and ``failed call to cuInit`` straight to file descriptor 2, before its
 logging is configured, so ``TF_CPP_MIN_LOG_LEVEL`` does not silence them and Python's
-``sys.stderr`` never sees them. While TensorFlow is first imported (its devices listed
-and its first tensor made, which is when CUDA is probed and the CPU's features are
-reported), descriptor 2 is sent to a temporary file; the lines that are TensorFlow's
-start-up log records are then dropped and everything else is written back.
+``sys.stderr`` never sees them. While TensorFlow is first imported (and its devices
+listed, which is when CUDA is probed), descriptor 2 is sent to a temporary file; the
+lines that are TensorFlow's start-up log records are then dropped and everything else
+is written back.
 ``TF_CPP_MIN_LOG_LEVEL`` keeps its meaning: below 2 (the default here is 2) nothing is
 dropped; at 2 the INFO and WARNING records and the CUDA probing errors of a machine
-without a GPU; at 3 every record. Records written later, while a model runs, are left
-alone.
+without a GPU; at 3 every record. Records written later, while a model runs (the CPU
+feature guard's, at the first operation), are left alone.
 
 Every ``Model.fit`` traces a training step in which Keras all-reduces the gradients
 (even on one device); TensorFlow wraps that all-reduce in a custom gradient that it
@@ -121,8 +121,9 @@ def import_tensorflow_quietly() -> None:
         import keras  # noqa: F401
         import tensorflow as tf
 
-        tf.config.list_physical_devices()  # CUDA is probed here, not on import
-        tf.zeros(())  # and the CPU device made (with its feature-guard record) here
+        # CUDA is probed here, not on import. No tensor is made: that would initialize
+        # the devices, after which users can no longer set GPU memory growth.
+        tf.config.list_physical_devices()
 
 
 @contextlib.contextmanager
