@@ -122,7 +122,7 @@ def import_tensorflow_quietly() -> None:
         import tensorflow as tf
 
         # CUDA is probed here, not on import. No tensor is made: that would initialize
-        # the devices, after which users can no longer set GPU memory growth.
+        # the runtime, after which users can no longer set threads or GPU memory growth.
         tf.config.list_physical_devices()
 
 
