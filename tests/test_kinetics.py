@@ -4,11 +4,18 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.integrate import trapezoid
 
 from skion.datasets import make_telegraph
-from skion.kinetics import dwell_times, fit_exponentials, open_probability, select_components
+from skion.kinetics import (
+    dwell_times,
+    fit_exponentials,
+    impose_resolution,
+    open_probability,
+    select_components,
+)
 
 
 def test_events_reconstruct_the_labels_and_never_cross_recordings():
@@ -182,3 +189,46 @@ def test_select_components_finds_the_number_of_components(taus, fractions):
     fit = select_components(d, 4, sampling_rate=10_000)
     assert len(fit.taus) == len(taus)
     np.testing.assert_allclose(fit.taus, taus, rtol=0.15)
+
+
+def test_impose_resolution_follows_the_hjcfit_convention():
+    labels = [1, 0, 0, 0, 1, 0, 0, 2, 2, 2, 1, 1, 1, 1, 0, 0, 1, 1]
+    groups = [0] * 14 + [1] * 4
+    events = dwell_times(labels, 1000, groups=groups, current=np.arange(18.0))
+    resolved = impose_resolution(events, 0.002)
+    assert list(resolved.columns) == list(events.columns)
+    # The unresolved first opening is dropped; the brief opening at 4 ms joins the shut
+    # period before it, which then joins the next shut period: 3 + 1 + 2 ms.
+    assert resolved["level"].tolist() == [0, 2, 1, 0, 1]
+    np.testing.assert_allclose(resolved["duration"], [0.006, 0.003, 0.004, 0.002, 0.002])
+    np.testing.assert_allclose(resolved["start"], [0.001, 0.007, 0.010, 0.0, 0.002])
+    assert resolved["n_samples"].tolist() == [6, 3, 4, 2, 2]
+    assert resolved["censored"].tolist() == [True, False, True, True, True]
+    # mean current over the shut samples only (rows 1-3, 5, 6), not the brief opening's
+    assert resolved["mean_current"].iloc[0] == pytest.approx(np.mean([1, 2, 3, 5, 6]))
+
+
+def test_impose_resolution_on_a_telegraph_record():
+    _, y = make_telegraph(100_000, p_open=0.05, p_close=0.2, noise=0.1, random_state=6)
+    events = dwell_times(y, 10_000.0)
+    same = impose_resolution(events, 0.0)
+    pd.testing.assert_frame_equal(same, events)
+    resolved = impose_resolution(events, 3e-4)
+    assert resolved["duration"].min() >= 3e-4 - 1e-12  # every event is resolved
+    assert (np.diff(resolved["level"]) != 0).all()  # and levels alternate
+    head = events["n_samples"].to_numpy()
+    dropped = head[: np.argmax(head >= 3)].sum()  # unresolved events before the first resolved
+    assert resolved["n_samples"].sum() == len(y) - dropped
+    assert len(resolved) < len(events)
+    # Missed brief shuttings lengthen the apparent openings.
+    assert (
+        resolved.loc[resolved["level"] == 1, "duration"].mean()
+        > events.loc[events["level"] == 1, "duration"].mean()
+    )
+
+
+def test_impose_resolution_needs_dwell_times_output():
+    with pytest.raises(ValueError, match="lacks the column"):
+        impose_resolution(pd.DataFrame({"level": [0, 1]}), 1e-3)
+    with pytest.raises(ValueError, match="t_res"):
+        impose_resolution(dwell_times([0, 1], 1000), -1.0)
