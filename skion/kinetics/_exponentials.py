@@ -119,13 +119,16 @@ def _hessian(f, theta, step=1e-4):
     return hess
 
 
+#: Constraints of the arguments fit_exponentials and select_components share.
+_DWELL_CONSTRAINTS = {
+    "durations": ["array-like"],
+    "t_min": [Interval(Real, 0, None, closed="left")],
+    "sampling_rate": [Interval(Real, 0, None, closed="neither"), None],
+}
+
+
 @validate_params(
-    {
-        "durations": ["array-like"],
-        "n_components": [Interval(Integral, 1, 10, closed="both")],
-        "t_min": [Interval(Real, 0, None, closed="left")],
-        "sampling_rate": [Interval(Real, 0, None, closed="neither"), None],
-    },
+    {**_DWELL_CONSTRAINTS, "n_components": [Interval(Integral, 1, 10, closed="both")]},
     prefer_skip_nested_validation=True,
 )
 def fit_exponentials(durations, n_components, *, t_min=0.0, sampling_rate=None):
@@ -218,12 +221,7 @@ def fit_exponentials(durations, n_components, *, t_min=0.0, sampling_rate=None):
 
 
 @validate_params(
-    {
-        "durations": ["array-like"],
-        "max_components": [Interval(Integral, 1, 10, closed="both")],
-        "t_min": [Interval(Real, 0, None, closed="left")],
-        "sampling_rate": [Interval(Real, 0, None, closed="neither"), None],
-    },
+    {**_DWELL_CONSTRAINTS, "max_components": [Interval(Integral, 1, 10, closed="both")]},
     prefer_skip_nested_validation=True,
 )
 def select_components(durations, max_components=4, *, t_min=0.0, sampling_rate=None):

@@ -19,8 +19,8 @@ def check_counts(labels) -> np.ndarray:
         )
     if not (np.issubdtype(counts.dtype, np.integer) or np.issubdtype(counts.dtype, np.floating)):
         raise ValueError(f"labels must be numeric open-channel counts; got dtype {counts.dtype}.")
-    if not np.all(np.isfinite(counts)) or np.any(counts != np.round(counts)) or counts.min() < 0:
-        bad = np.flatnonzero(~np.isfinite(counts) | (counts != np.round(counts)) | (counts < 0))
+    bad = np.flatnonzero(~np.isfinite(counts) | (counts != np.round(counts)) | (counts < 0))
+    if len(bad):
         raise ValueError(
             f"labels must be whole numbers of open channels >= 0; row {bad[0]} holds "
             f"{counts[bad[0]].item()!r}."

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils._param_validation import Interval, validate_params
 
+from ..windowing import segment_bounds
+
 __all__ = ["impose_resolution"]
 
 _COLUMNS = ["recording", "level", "start", "duration", "n_samples", "censored"]
@@ -68,10 +70,10 @@ def impose_resolution(events, t_res) -> pd.DataFrame:
         raise ValueError(f"events lacks the column(s) {missing}: pass the output of dwell_times.")
     if events.empty:
         return events.copy()
-    recording = events["recording"].to_numpy()
-    first = np.ones(len(events), dtype=bool)  # first event of its recording
-    first[1:] = recording[1:] != recording[:-1]
-    run = np.cumsum(first)  # recordings as runs, as dwell_times made them
+    starts, _ = segment_bounds(len(events), events["recording"].to_numpy())
+    run = np.zeros(len(events), dtype=np.int64)  # recording of each event, as a run
+    run[starts[1:]] = 1
+    run = np.cumsum(run)
     resolved = events["duration"].to_numpy() >= t_res - 1e-12 * max(t_res, 1.0)
     # Owner: the last resolved event at or before each event, within its recording.
     index = np.where(resolved, np.arange(len(events)), -1)
