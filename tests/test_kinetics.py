@@ -232,3 +232,10 @@ def test_impose_resolution_needs_dwell_times_output():
         impose_resolution(pd.DataFrame({"level": [0, 1]}), 1e-3)
     with pytest.raises(ValueError, match="t_res"):
         impose_resolution(dwell_times([0, 1], 1000), -1.0)
+
+
+def test_select_components_counts_the_durations_above_t_min():
+    """3 durations above t_min fit one component (3 parameters would need 6 durations)."""
+    d = np.array([1, 2, 3, 5, 8, 13, 21, 34, 55, 89]) / 1000
+    fit = select_components(d, 3, t_min=0.03)
+    assert len(fit.taus) == 1 and fit.n_events == 3

@@ -266,9 +266,8 @@ def select_components(durations, max_components=4, *, t_min=0.0, sampling_rate=N
     2
     """
     best = None
-    n_events = len(np.asarray(durations))
     for n in range(1, max_components + 1):
-        if best is not None and n_events < 2 * (2 * n - 1):
+        if best is not None and best.n_events < 2 * (2 * n - 1):  # counted above t_min
             break
         fit = fit_exponentials(durations, n, t_min=t_min, sampling_rate=sampling_rate)
         if best is not None and fit.bic >= best.bic:
