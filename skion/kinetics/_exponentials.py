@@ -74,6 +74,59 @@ class ExponentialFit:
         t = np.asarray(t, dtype=np.float64)[..., None]
         return np.sum(self.fractions / self.taus * np.exp(-t / self.taus), axis=-1)
 
+    def survivor(self, t) -> np.ndarray:
+        """Probability that a dwell lasts at least ``t`` (s), untruncated.
+
+        For a fit of sampled durations (``sampling_rate`` set), dwells are whole
+        numbers k >= 1 of samples and this is the probability of ``k / sampling_rate
+        >= t``.
+
+        Parameters
+        ----------
+        t : array-like
+            Times (s).
+
+        Returns
+        -------
+        probability : ndarray
+            Of the shape of ``t``.
+        """
+        return np.sum(self.fractions * self._component_survivors(t), axis=-1)
+
+    def expected_counts(self, edges, component=None) -> np.ndarray:
+        """Durations the fit expects in each bin, for as many as were fitted.
+
+        Parameters
+        ----------
+        edges : array-like of shape (n_bins + 1,)
+            Ascending bin edges (s); bins are ``[edges[i], edges[i + 1])``, and the
+            part of a bin below ``t_min`` expects nothing.
+        component : int, default=None
+            Only the durations of this component (an index into ``taus``); None: all.
+
+        Returns
+        -------
+        counts : ndarray of shape (n_bins,)
+            ``n_events`` times the fitted probability of each bin above ``t_min``.
+        """
+        lowest = self.t_min
+        if self.sampling_rate is not None:  # as fitted: from the sample nearest t_min
+            lowest = (max(np.rint(self.t_min * self.sampling_rate), 1.0) - 0.5) / self.sampling_rate
+        edges = np.maximum(np.asarray(edges, dtype=np.float64), lowest)
+        weights = self.fractions
+        if component is not None:
+            weights = np.where(np.arange(len(self.taus)) == component, weights, 0.0)
+        survivor = np.sum(weights * self._component_survivors(edges), axis=-1)
+        return self.n_events * -np.diff(survivor) / self.survivor(lowest)
+
+    def _component_survivors(self, t) -> np.ndarray:
+        """``P(dwell >= t)`` of every component alone: shape ``t.shape + (n_components,)``."""
+        t = np.asarray(t, dtype=np.float64)[..., None]
+        if self.sampling_rate is not None:
+            k = np.maximum(np.ceil(t * self.sampling_rate - 1e-9), 1.0)
+            t = (k - 1) / self.sampling_rate
+        return np.exp(-t / self.taus)
+
 
 def _split(theta, n):
     """Parameters -> (log taus, log fractions)."""

@@ -9,10 +9,9 @@ import pandas as pd
 from sklearn.utils._param_validation import Interval, validate_params
 
 from ..windowing import segment_bounds
+from ._event_table import check_events
 
 __all__ = ["impose_resolution"]
-
-_COLUMNS = ["recording", "level", "start", "duration", "n_samples", "censored"]
 
 
 @validate_params(
@@ -65,9 +64,7 @@ def impose_resolution(events, t_res) -> pd.DataFrame:
     0      0  0.000     0.006
     1      1  0.006     0.004
     """
-    missing = [column for column in _COLUMNS if column not in events.columns]
-    if missing:
-        raise ValueError(f"events lacks the column(s) {missing}: pass the output of dwell_times.")
+    check_events(events)
     if events.empty:
         return events.copy()
     starts, _ = segment_bounds(len(events), events["recording"].to_numpy())
