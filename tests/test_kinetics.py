@@ -8,13 +8,21 @@ import pandas as pd
 import pytest
 from scipy.integrate import trapezoid
 
-from skion.datasets import make_telegraph
+from skion.datasets import make_patch_clamp, make_telegraph
 from skion.kinetics import (
+    ExponentialFit,
+    bursts,
+    critical_time,
+    dwell_histogram,
     dwell_times,
     fit_exponentials,
     impose_resolution,
     open_probability,
+    plot_dwell_histogram,
+    read_dwt,
     select_components,
+    write_dwt,
+    write_scn,
 )
 
 
@@ -239,3 +247,198 @@ def test_select_components_counts_the_durations_above_t_min():
     d = np.array([1, 2, 3, 5, 8, 13, 21, 34, 55, 89]) / 1000
     fit = select_components(d, 3, t_min=0.03)
     assert len(fit.taus) == 1 and fit.n_events == 3
+
+
+# --- bursts ----------------------------------------------------------------------------
+
+
+def _c_c_o_labels(n_samples, seed):
+    """A C1-C2-O channel at 10 kHz: bursts of ~1 ms openings, ~0.5 ms and ~11 ms shuttings."""
+    Q = np.array([[-100.0, 100.0, 0.0], [200.0, -2200.0, 2000.0], [0.0, 1000.0, -1000.0]])
+    _, y, _, _ = make_patch_clamp(n_samples, kinetics=(Q, [2]), random_state=seed)
+    return y
+
+
+def test_bursts_agree_with_dcprogs_segmentation():
+    """skion's bursts match dcio's (DCPROGS' own code), censored edges aside."""
+    from dcio.analysis.bursts import extract_bursts
+
+    events = dwell_times(_c_c_o_labels(300_000, 3), 10_000.0)
+    t_crit = critical_time(fit_exponentials(events.loc[events.level == 0, "duration"], 2))
+    found = bursts(events, t_crit)
+    assert len(found) > 300
+    amplitudes = events["level"].to_numpy() * -1.0
+    flags = np.where(events["censored"], 8, 0)
+    lengths, openings = extract_bursts(events["duration"], amplitudes, t_crit, flags=flags)
+    inner = found[~found["censored"]]
+    first = int(found["censored"].iloc[0])  # dcio's first burst starts after an edge
+    assert inner.index.tolist() == list(range(first, first + len(inner)))  # edges only
+    np.testing.assert_allclose(inner["length"], lengths[first : first + len(inner)])
+    np.testing.assert_array_equal(inner["n_openings"], openings[first : first + len(inner)])
+    np.testing.assert_allclose(inner["open_probability"], inner["open_time"] / inner["length"])
+    assert (inner["open_probability"] <= 1).all() and (inner["open_time"] > 0).all()
+
+
+def test_bursts_stay_within_recordings_and_flag_cut_ones():
+    labels = [0, 0, 0, 1, 0, 1, 0, 0, 0, 1, 1, 1, 0, 1, 0, 0, 0, 0]  # 11 + 7 samples
+    groups = [0] * 11 + [1] * 7
+    found = bursts(dwell_times(labels, 1000.0, groups=groups), t_crit=0.0025)
+    assert found["recording"].tolist() == [0, 0, 1]
+    assert found["n_openings"].tolist() == [2, 1, 2]
+    np.testing.assert_allclose(found["length"], [0.003, 0.002, 0.003])
+    np.testing.assert_allclose(found["start"], [0.003, 0.009, 0.0])
+    # The second burst ends with its recording, the third begins with its own.
+    assert found["censored"].tolist() == [False, True, True]
+
+
+def test_bursts_warn_on_several_channels_and_handle_no_openings():
+    with pytest.warns(UserWarning, match="one-channel"):
+        found = bursts(dwell_times([0, 0, 1, 2, 1, 0, 0], 1000.0), t_crit=0.0015)
+    assert found["n_openings"].tolist() == [1]  # 1 -> 2 -> 1 is one opening
+    none = bursts(dwell_times([0, 0, 0], 1000.0), t_crit=0.001)
+    assert none.empty and "n_openings" in none
+    with pytest.raises(ValueError, match="t_crit"):
+        bursts(dwell_times([0, 1], 1000.0), t_crit=0.0)
+    with pytest.raises(ValueError, match="lacks the column"):
+        bursts(pd.DataFrame({"level": [0, 1]}), t_crit=0.001)
+
+
+@pytest.mark.parametrize("criterion", ["number", "proportion"])
+def test_critical_time_misclassifies_equally(criterion):
+    fit = ExponentialFit(
+        taus=np.array([2e-4, 3e-3, 0.2]),
+        fractions=np.array([0.6, 0.3, 0.1]),
+        loglik=0.0,
+        stderr=np.full(3, np.nan),
+        n_events=1000,
+        t_min=0.0,
+        sampling_rate=None,
+    )
+    for component in (0, 1):
+        t = critical_time(fit, component=component, criterion=criterion)
+        fast, slow = fit.taus[component], fit.taus[component + 1]
+        assert fast < t < slow
+        a_f, a_s = fit.fractions[[component, component + 1]]
+        if criterion == "proportion":
+            a_f = a_s = 1.0
+        assert a_f * np.exp(-t / fast) == pytest.approx(a_s * -np.expm1(-t / slow), rel=1e-9)
+    with pytest.raises(ValueError, match="at least 4 components"):
+        critical_time(fit, component=2)
+
+
+# --- histograms ------------------------------------------------------------------------
+
+
+def test_dwell_histogram_bins_whole_samples_and_loses_nothing():
+    rng = np.random.default_rng(2)
+    samples = np.concatenate([rng.geometric(0.3, 4000), rng.geometric(0.005, 4000)])
+    counts, edges = dwell_histogram(samples / 10_000, t_min=3e-4, sampling_rate=10_000)
+    assert counts.sum() == (samples >= 3).sum()
+    half = edges * 10_000 - 0.5
+    np.testing.assert_allclose(half, np.round(half), atol=1e-9)  # half-way between samples
+    assert edges[0] == pytest.approx(2.5e-4) and edges[-1] > samples.max() / 10_000
+    assert np.all(np.diff(edges) > 0)
+    with pytest.raises(ValueError, match="no duration"):
+        dwell_histogram([0.001, 0.002], t_min=0.01)
+    with pytest.raises(ValueError, match="positive"):
+        dwell_histogram([0.001, -0.002])
+
+
+def test_expected_counts_of_a_fit_match_its_histogram():
+    rng = np.random.default_rng(4)
+    samples = np.concatenate([rng.geometric(0.2, 20_000), rng.geometric(0.01, 20_000)])
+    durations = samples / 10_000
+    fit = fit_exponentials(durations, 2, t_min=3e-4, sampling_rate=10_000)
+    counts, edges = dwell_histogram(durations, t_min=3e-4, sampling_rate=10_000)
+    expected = fit.expected_counts(edges)
+    assert expected.sum() == pytest.approx(fit.n_events, rel=1e-6)
+    parts = sum(fit.expected_counts(edges, component=i) for i in range(2))
+    np.testing.assert_allclose(parts, expected)
+    used = expected > 5
+    chi2 = np.sum((counts[used] - expected[used]) ** 2 / expected[used])
+    assert chi2 < used.sum() + 4 * np.sqrt(2 * used.sum())  # a good fit, bin by bin
+    # A fit of the wrong number of components misses bins by far more.
+    wrong = fit_exponentials(durations, 1, t_min=3e-4, sampling_rate=10_000)
+    miss = wrong.expected_counts(edges)
+    assert np.sum((counts[used] - miss[used]) ** 2 / miss[used]) > 10 * chi2
+
+
+def test_plot_dwell_histogram_draws_the_fit_and_its_components():
+    pytest.importorskip("matplotlib")
+    rng = np.random.default_rng(5)
+    durations = np.concatenate([rng.geometric(0.2, 3000), rng.geometric(0.01, 3000)]) / 1e4
+    fit = fit_exponentials(durations, 2, sampling_rate=10_000)
+    ax = plot_dwell_histogram(durations, fit)
+    assert ax.get_xscale() == "log"
+    assert len(ax.lines) == 3  # the fit and its two components
+    assert "ms" in ax.get_legend().get_texts()[1].get_text()
+
+
+# --- event files -----------------------------------------------------------------------
+
+
+def test_dwt_round_trip_of_several_recordings_and_resolved_events(tmp_path):
+    rng = np.random.default_rng(8)
+    labels = np.repeat(rng.integers(0, 3, 300), rng.integers(1, 20, 300))
+    groups = np.repeat([4, 9], [len(labels) // 2, len(labels) - len(labels) // 2])
+    current = labels * 1.5 + rng.normal(0, 0.1, len(labels))
+    for events in (
+        dwell_times(labels, 20_000.0, groups=groups, current=current),
+        impose_resolution(dwell_times(labels, 20_000.0, groups=groups), 2e-4),
+    ):
+        write_dwt(events, tmp_path / "events.dwt", unitary_current=1.5)
+        back = read_dwt(tmp_path / "events.dwt")
+        expected = events[back.columns].copy()
+        expected["recording"] = expected["recording"].map({4: 1, 9: 2})
+        pd.testing.assert_frame_equal(back, expected, check_exact=False, rtol=1e-9, atol=1e-12)
+    first = (tmp_path / "events.dwt").read_text().splitlines()[0]
+    assert first.startswith("Segment: 1 Dwells: ") and "Sampling(ms): 0.05 " in first
+    assert first.endswith("ClassCount: 3 0 0 1.5 0 3 0")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "no 'Segment:' header"),
+        ("0\t1.5\n", "expected a 'Segment:' header"),
+        ("Segment: 1 Dwells: 2 Sampling(ms): 0.1 Start(ms): 0 ClassCount: 1 0 0\n0\t1\n", "2"),
+        ("Segment: 1 Dwells: 1 Sampling(ms): 0 Start(ms): 0 ClassCount: 1 0 0\n0\t1\n", "> 0"),
+        ("Segment: 1 Dwells: 1 Sampling(ms): 0.1 Start(ms): 0 ClassCount: 1 0 0\nx\t1\n", "class"),
+        ("Segment: 1 Dwells: 1 Sampling(ms): 0.1 Start(ms): 0 ClassCount: 1 0 0\n0\t-1\n", "> 0"),
+        ("Segment: x Dwells: 1 Sampling(ms): 0.1 Start(ms): 0 ClassCount: 1 0 0\n", "header"),
+    ],
+)
+def test_read_dwt_names_what_is_wrong(tmp_path, text, message):
+    path = tmp_path / "bad.dwt"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message):
+        read_dwt(path)
+
+
+def test_writers_refuse_what_their_format_cannot_hold(tmp_path):
+    mixed = pd.concat(
+        [dwell_times([0, 1, 1], 1000.0), dwell_times([0, 1, 1], 2000.0, groups=[1, 1, 1])]
+    )
+    with pytest.raises(ValueError, match="different sampling rates"):
+        write_dwt(mixed, tmp_path / "mixed.dwt")
+    with pytest.raises(ValueError, match="empty"):
+        write_dwt(dwell_times([0, 1], 1000.0).iloc[:0], tmp_path / "empty.dwt")
+    with pytest.raises(ValueError, match="one recording"):
+        write_scn(dwell_times([0, 1, 0, 1], 1000.0, groups=[0, 0, 1, 1]), tmp_path / "two.scn")
+    with pytest.raises(ValueError, match="at most 32"):
+        write_scn(dwell_times([0, 40, 0], 1000.0), tmp_path / "many.scn")
+    with pytest.raises(ValueError, match="unitary_current"):
+        write_scn(dwell_times([0, 1], 1000.0), tmp_path / "zero.scn", unitary_current=0.0)
+
+
+def test_scn_round_trip_through_dcprogs_reader(tmp_path):
+    from dcio.formats.scn import read
+
+    events = impose_resolution(dwell_times(_c_c_o_labels(50_000, 1), 10_000.0), 2e-4)
+    write_scn(events, tmp_path / "record.scn", unitary_current=-2.3)
+    record = read(tmp_path / "record.scn")
+    assert record.header.version == -103 and record.n_intervals == len(events)
+    np.testing.assert_allclose(record.intervals, events["duration"], rtol=1e-6)
+    np.testing.assert_allclose(record.amplitudes, -2.3 * events["level"], rtol=1e-6)
+    np.testing.assert_array_equal(record.usable_mask, ~events["censored"].to_numpy())
+    assert record.open_mask.sum() == (events["level"] > 0).sum()

@@ -85,6 +85,7 @@ def bursts(events, t_crit) -> pd.DataFrame:
     # A burst is what lies between gaps and recording starts; gaps belong to none.
     burst = np.cumsum(gap | first_of_recording)
     previous_open = np.concatenate(([False], is_open[:-1])) & ~first_of_recording
+    samples = events["n_samples"].to_numpy()
     table = pd.DataFrame(
         {
             "burst": burst,
@@ -93,12 +94,15 @@ def bursts(events, t_crit) -> pd.DataFrame:
             "end": events["start"].to_numpy() + duration,
             "duration": duration,
             "new_opening": is_open & ~previous_open,
+            "open_samples": np.where(is_open, samples, 0),
+            "samples_so_far": np.cumsum(samples),  # up to the end of each event
             "censored": events["censored"].to_numpy(),
         }
     )[~gap]
     # Censored events inside a burst (short edge shut times too) make it censored.
     censored = table.groupby("burst")["censored"].any()
     per_burst = table[is_open[~gap]].groupby("burst")
+    first_open = per_burst["samples_so_far"].first() - per_burst["open_samples"].first()
     result = pd.DataFrame(
         {
             "recording": per_burst["recording"].first(),
@@ -106,9 +110,11 @@ def bursts(events, t_crit) -> pd.DataFrame:
             "length": per_burst["end"].last() - per_burst["start"].first(),
             "n_openings": per_burst["new_opening"].sum().astype(np.int64),
             "open_time": per_burst["duration"].sum(),
+            # in samples, exactly: open samples over those from first to last opening
+            "open_probability": per_burst["open_samples"].sum()
+            / (per_burst["samples_so_far"].last() - first_open),
         }
     )
-    result["open_probability"] = result["open_time"] / result["length"]
     result["censored"] = censored.loc[result.index].to_numpy()
     return result.reset_index(drop=True)
 

@@ -40,3 +40,11 @@ def sample_interval(events) -> float:
             "differs between events); write each sampling rate to its own file."
         )
     return dt
+
+
+def check_unitary_current(unitary_current) -> None:
+    """Raise unless the current of one open channel is a finite, non-zero number of pA."""
+    if not np.isfinite(unitary_current) or unitary_current == 0:
+        raise ValueError(
+            f"unitary_current must be a finite, non-zero current (pA); got {unitary_current!r}."
+        )

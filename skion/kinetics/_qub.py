@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.utils._param_validation import Interval, validate_params
 
 from ..windowing import segment_bounds
-from ._event_table import EVENT_COLUMNS, sample_interval
+from ._event_table import EVENT_COLUMNS, check_unitary_current, sample_interval
 
 __all__ = ["read_dwt", "write_dwt"]
 
@@ -71,6 +71,7 @@ def write_dwt(events, path, *, unitary_current=1.0) -> None:
     >>> read_dwt(path)["duration"].tolist()
     [0.0002, 0.0003, 0.0001]
     """
+    check_unitary_current(unitary_current)
     dt = sample_interval(events)
     level = events["level"].to_numpy().astype(np.int64)
     classes = " ".join(f"{c * unitary_current:.10g} 0" for c in range(level.max() + 1))

@@ -10,7 +10,7 @@ import pandas as pd
 from sklearn.utils._param_validation import Interval, validate_params
 
 from .._version import __version__
-from ._event_table import check_events
+from ._event_table import check_events, check_unitary_current
 
 __all__ = ["write_scn"]
 
@@ -73,6 +73,7 @@ def write_scn(events, path, *, unitary_current=1.0) -> None:
     except ImportError as error:  # pragma: no cover - depends on the environment
         raise ImportError("write_scn needs DCPROGS' dcio: pip install 'skion[scan]'.") from error
     check_events(events)
+    check_unitary_current(unitary_current)
     if events.empty:
         raise ValueError("events is empty: there is nothing to write.")
     if events["recording"].nunique() > 1:
