@@ -13,6 +13,7 @@ from sklearn.metrics import f1_score
 from skion.cli import main
 from skion.cli._files import load_model, save_model
 from skion.datasets import make_ion_switching
+from skion.kinetics import dwell_times
 
 MODELS = [
     "Bayes oracle (true model)",
@@ -95,9 +96,15 @@ def test_fit_predict_evaluate_round_trip(recordings_csv, tmp_path, capsys):
     assert f"macro-F1 {expected:.4f}" in printed
 
     # The saved pipeline predicts exactly what the command wrote, in a fresh load.
-    again = tmp_path / "again.csv"
-    assert main([*predict, "--out", str(again)]) == 0
+    again, events = tmp_path / "again.csv", tmp_path / "events.csv"
+    assert main([*predict, "--out", str(again), "--events", str(events)]) == 0
     pd.testing.assert_frame_equal(pd.read_csv(again), pred)
+    # --events: the events of the predictions, per recording, with their mean current.
+    written = pd.read_csv(events)
+    groups = np.arange(len(y)) // 6000
+    expected = dwell_times(pred["open_channels"], 1e4, groups=groups)
+    pd.testing.assert_frame_equal(written[expected.columns], expected, check_exact=False)
+    assert "mean_current" in written
 
 
 def test_fit_shows_a_bar_of_epochs_on_a_terminal(recordings_csv, tmp_path, capsys, monkeypatch):

@@ -1,5 +1,5 @@
 """The ``skion`` command line: ``demo``, ``fit``, ``predict``, ``evaluate``, ``idealize``,
-``info``.
+``kinetics``, ``info``.
 
 Run ``skion COMMAND --help`` for the options of each command. Model files and data
 formats are described in :mod:`skion.cli._files`.
@@ -93,7 +93,14 @@ def _fit_command(args) -> int:
 def _predict_command(args) -> int:
     from ._files import predict
 
-    predict(args.data, args.model, args.out, reading=_reading(args), other_rate=args.other_rate)
+    predict(
+        args.data,
+        args.model,
+        args.out,
+        reading=_reading(args),
+        other_rate=args.other_rate,
+        events=args.events,
+    )
     return 0
 
 
@@ -123,18 +130,44 @@ def _idealize_command(args) -> int:
         n_channels=args.n_channels,
         method=args.method,
         verbose=True if args.progress else (False if args.quiet else None),
+        events=args.events,
     )
     return 0
 
 
-def _positive_float(text):
+def _kinetics_command(args) -> int:
+    from ._kinetics import kinetics
+
+    kinetics(
+        args.data,
+        args.out,
+        t_res=args.t_res,
+        n_channels=args.n_channels,
+        max_components=args.max_components,
+        dwt=args.dwt,
+        scn=args.scn,
+        unitary_current=args.unitary_current,
+    )
+    return 0
+
+
+def _float(text, allow_zero=False):
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    if not (value >= 0 if allow_zero else value > 0) or value == float("inf"):
+        kind = "non-negative" if allow_zero else "positive"
+        raise argparse.ArgumentTypeError(f"must be a {kind} number, got {text}")
     return value
+
+
+def _positive_float(text):
+    return _float(text)
+
+
+def _non_negative_float(text):
+    return _float(text, allow_zero=True)
 
 
 def _channels(text):
@@ -265,8 +298,57 @@ def build_parser() -> argparse.ArgumentParser:
     progress.add_argument("--quiet", action="store_true", help="no per-iteration output")
     idealize.set_defaults(handler=_idealize_command)
 
+    kinetics = commands.add_parser(
+        "kinetics",
+        help="open probability, dwell times, exponential fits and bursts of an idealization",
+    )
+    kinetics.add_argument(
+        "data",
+        help="CSV of events (written by --events) or of per-sample counts "
+        "(time,open_channels, as predict and idealize write)",
+    )
+    kinetics.add_argument(
+        "--t-res",
+        type=_non_negative_float,
+        default=0.0,
+        help="resolution (s): shorter events are merged into their neighbours, and dwell "
+        "times fitted from it up (default 0: none)",
+    )
+    kinetics.add_argument(
+        "--n-channels",
+        type=_positive_int(1),
+        default=None,
+        help="channels in the patch, for Po (default: the most seen open at once)",
+    )
+    kinetics.add_argument(
+        "--max-components",
+        type=_positive_int(1),
+        default=4,
+        help="most exponential components per level; the number is chosen by BIC (default 4)",
+    )
+    kinetics.add_argument(
+        "--out", help="folder for dwell-time histograms (PNG), kinetics.json and exports"
+    )
+    kinetics.add_argument("--dwt", action="store_true", help="also write QuB's events.dwt")
+    kinetics.add_argument(
+        "--scn", action="store_true", help="also write a SCAN .scn file per recording (HJCFIT)"
+    )
+    kinetics.add_argument(
+        "--unitary-current",
+        type=float,
+        default=1.0,
+        help="current of one channel (pA) for the amplitudes of --dwt and --scn (default 1)",
+    )
+    kinetics.set_defaults(handler=_kinetics_command)
+
     for command in (fit, predict, evaluate, idealize):
         _add_reading_options(command)
+    for command in (predict, idealize):
+        command.add_argument(
+            "--events",
+            help="CSV to write the events to (recording,level,start,duration,...), for "
+            "skion kinetics",
+        )
     for command, handler in [
         (fit, _fit_command),
         (predict, _predict_command),

@@ -255,14 +255,18 @@ def _predict(model, X, groups, rows):
     return y_pred if rows is None else y_pred[rows]
 
 
-def predict(data, model_path, out, *, reading, other_rate="auto", echo=print):
-    """Predict every sample of a file; write ``time,open_channels`` CSV."""
+def predict(data, model_path, out, *, reading, other_rate="auto", events=None, echo=print):
+    """Predict every sample of a file; write ``time,open_channels`` CSV (and its events)."""
     model, recording, X, groups, rows = _load_for(data, model_path, reading, other_rate)
     y_pred = _predict(model, X, groups, rows)
     frame = pd.DataFrame({"time": recording.time, "open_channels": y_pred})
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out, index=False)
     echo(f"wrote {len(frame):,} predictions to {out}")
+    if events is not None:
+        from ._kinetics import write_events
+
+        write_events(y_pred, recording.sampling_rate, recording.groups, recording.X, events, echo)
 
 
 def evaluate(data, model_path, *, reading, other_rate="auto", echo=print):

@@ -20,6 +20,7 @@ from sklearn import config_context
 from ..windowing import segment_bounds
 from ._errors import CommandError
 from ._files import _cleaning_at, _match_rate, read_data
+from ._kinetics import write_events
 
 __all__ = ["idealize", "idealize_unet", "unet_counts"]
 
@@ -34,6 +35,7 @@ def idealize(
     n_channels="auto",
     method="hmm",
     verbose=None,
+    events=None,
     echo=print,
 ):
     """Fit :class:`skion.AggregatedHMM` to a file without labels and write its counts.
@@ -49,7 +51,7 @@ def idealize(
                 "--n-channels and --line-freq set the HMM's model; the pretrained U-Net "
                 "finds both itself (leave them out, or use --method hmm)"
             )
-        return idealize_unet(data, out, reading=reading, summary=summary, echo=echo)
+        return idealize_unet(data, out, reading=reading, summary=summary, events=events, echo=echo)
     recording = read_data(data, **reading)
     X, rate, groups = recording.X.astype("float64"), recording.sampling_rate, recording.groups
     starts, ends = segment_bounds(len(X), groups)
@@ -75,6 +77,8 @@ def idealize(
         + ("" if undone is None else f" (low-pass filter at {undone:.0f} Hz undone)")
         + f" ({time.perf_counter() - tic:.1f} s); wrote {out}"
     )
+    if events is not None:
+        write_events(counts, rate, groups, X, events, echo)
     if summary is not None:
         recordings = [
             {
@@ -134,7 +138,7 @@ def unet_counts(recording, data):
     return (counts if rows is None else counts[rows]), table
 
 
-def idealize_unet(data, out, *, reading, summary=None, echo=print):
+def idealize_unet(data, out, *, reading, summary=None, events=None, echo=print):
     """Counts of a file by the pretrained U-Net (:func:`skion.neural.load_pretrained_unet`)."""
     recording = read_data(data, **reading)
     echo(
@@ -148,6 +152,8 @@ def idealize_unet(data, out, *, reading, summary=None, echo=print):
         f"{int(table['n_channels'].max())} channel(s) at most in {len(table)} recording(s) "
         f"({time.perf_counter() - tic:.1f} s); wrote {out}"
     )
+    if events is not None:
+        write_events(counts, recording.sampling_rate, recording.groups, recording.X, events, echo)
     if summary is not None:
         report = {
             "method": "pretrained U-Net",
