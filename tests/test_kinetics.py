@@ -442,3 +442,11 @@ def test_scn_round_trip_through_dcprogs_reader(tmp_path):
     np.testing.assert_allclose(record.amplitudes, -2.3 * events["level"], rtol=1e-6)
     np.testing.assert_array_equal(record.usable_mask, ~events["censored"].to_numpy())
     assert record.open_mask.sum() == (events["level"] > 0).sum()
+
+
+def test_impose_resolution_refuses_to_merge_everything_away():
+    events = dwell_times([0, 0, 1, 0, 0, 0, 1, 1, 0], 1000.0)
+    with pytest.raises(ValueError, match="longer than every event"):
+        impose_resolution(events, 0.004)
+    with pytest.warns(UserWarning, match="longer than 80 % of the events"):
+        impose_resolution(events, 0.0025)

@@ -86,6 +86,8 @@ def test_kinetics_names_what_is_wrong_with_the_file(tmp_path, capsys, content, m
 
 def test_kinetics_refuses_a_resolution_above_every_event(counts_csv, capsys):
     assert main(["kinetics", str(counts_csv[0]), "--t-res", "100"]) == 1
-    assert "no event lasts" in capsys.readouterr().err
+    assert "longer than every event" in capsys.readouterr().err
+    assert main(["kinetics", str(counts_csv[0]), "--t-res", "0.002"]) == 0
+    assert "skion: warning: t_res=0.002 s is longer than" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["kinetics", str(counts_csv[0]), "--t-res", "-1"])

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-__all__ = ["CommandError", "check_inputs"]
+__all__ = ["CommandError", "check_inputs", "say"]
 
 
 class CommandError(Exception):
@@ -25,3 +26,8 @@ def check_inputs(args) -> None:
     data = getattr(args, "data", None)
     if data is not None and not Path(data).is_file():
         raise CommandError(f"no such file: {data}")
+
+
+def say(kind, message) -> None:
+    """A note or warning for the user, one line on standard error."""
+    print(f"skion: {kind}: {message}", file=sys.stderr)

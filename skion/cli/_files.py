@@ -8,7 +8,6 @@ holding the fitted Pipeline and the conditions of its training data.
 
 from __future__ import annotations
 
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -22,7 +21,7 @@ from ..datasets import read_recording
 from ..metrics import f1_summary, per_class_report
 from ..preprocessing import resample_recordings
 from ..windowing import segment_bounds
-from ._errors import CommandError
+from ._errors import CommandError, say
 from ._models import unet_pipeline
 
 __all__ = [
@@ -37,10 +36,6 @@ __all__ = [
 
 #: Rows per recording of the Liverpool competition files, which mark no recordings.
 LIVERPOOL_BATCH = 500_000
-
-
-def _say(kind, message):
-    print(f"skion: {kind}: {message}", file=sys.stderr)
 
 
 def read_data(path, *, sampling_rate=None, channel=None, units=None, batch_size=None):
@@ -63,12 +58,12 @@ def read_data(path, *, sampling_rate=None, channel=None, units=None, batch_size=
     except FileNotFoundError:
         raise CommandError(f"no such file: {path}") from None
     for warning in caught:
-        _say("warning", warning.message)
+        say("warning", warning.message)
     n = len(recording.X)
     if batch_size is None and recording.recordings_marked_by is None and n > LIVERPOOL_BATCH:
         recording.groups = np.arange(n, dtype=np.int64) // LIVERPOOL_BATCH
         recording.recordings_marked_by = "batch_size"
-        _say(
+        say(
             "note",
             f"{path} marks no recordings (no 'recording' column, its time never restarts): "
             f"read as recordings of {LIVERPOOL_BATCH:,} rows, as in the competition files "
@@ -166,7 +161,7 @@ def _check_lattice_range(model, X, groups, conditions):
     top = max(conditions["open_channels"])
     if high > top + 1.5 or low < -1.5:
         unit = conditions.get("units", "pA")
-        _say(
+        say(
             "warning",
             f"the current spans {low:.1f} to {high:.1f} unitary steps ({first.step_:.3g} "
             f"{unit}) above the model's closed level, but it was trained on 0-{top} open "
@@ -209,7 +204,7 @@ def _match_rate(data, recording, conditions, other_rate):
             f"predict it anyway, or fit a model on {rate:g} Hz recordings."
         )
     if other_rate == "auto":
-        _say(
+        say(
             "note",
             f"{data} is sampled at {rate:g} Hz, the model at {trained:g} Hz: predicted at the "
             "file's rate (measured better than resampling; --other-rate resample to "
@@ -219,7 +214,7 @@ def _match_rate(data, recording, conditions, other_rate):
     X, groups, rows = resample_recordings(
         recording.X, recording.groups, sampling_rate=rate, target_rate=trained
     )
-    _say(
+    say(
         "note",
         f"resampled {data} from {rate:g} Hz to the model's {trained:g} Hz; every row of the "
         "file gets the prediction at its time",

@@ -5,6 +5,7 @@ idealize`` write), with histograms, a JSON of results and QuB/SCAN exports."""
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ from ..kinetics import (
     write_scn,
 )
 from ..kinetics._event_table import EVENT_COLUMNS, check_events, sample_interval
-from ._errors import CommandError
+from ._errors import CommandError, say
 
 __all__ = ["events_of", "kinetics", "kinetics_report", "write_events"]
 
@@ -94,8 +95,6 @@ def kinetics_report(events, *, t_res=0.0, n_channels=None, max_components=4):
     rate = 1.0 / sample_interval(events)
     if t_res > 0:
         events = impose_resolution(events, t_res)
-    if events.empty:
-        raise CommandError(f"no event lasts t_res={t_res} s or longer")
     recordings = []
     for name, recording in events.groupby("recording", sort=False):
         time = recording["duration"].sum()
@@ -202,9 +201,13 @@ def kinetics(
     """Print the kinetics of a file of events or counts; with ``out``, write figures,
     ``kinetics.json`` and the requested event files there."""
     events = events_of(path)
-    report, fits = kinetics_report(
-        events, t_res=t_res, n_channels=n_channels, max_components=max_components
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report, fits = kinetics_report(
+            events, t_res=t_res, n_channels=n_channels, max_components=max_components
+        )
+    for warning in caught:
+        say("warning", warning.message)
     report["source"] = str(path)
     _print_report(report, echo)
     if out is None:

@@ -74,7 +74,7 @@ def bursts(events, t_crit) -> pd.DataFrame:
             f"bursts assume a one-channel record, but up to {level.max()} channels are open at "
             "once: overlapping openings of different channels count as one opening.",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,  # the caller, past validate_params
         )
     is_open = level > 0
     duration = events["duration"].to_numpy()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Real
 
 import numpy as np
@@ -51,6 +52,12 @@ def impose_resolution(events, t_res) -> pd.DataFrame:
         the joined events of the resolved level (merged brief events of another level
         left out). The first and last event of every recording are ``censored``.
 
+    Raises
+    ------
+    ValueError
+        When no event lasts ``t_res`` or longer. A warning is given when most events
+        are shorter than it.
+
     See Also
     --------
     dwell_times : The events of an idealized recording.
@@ -67,11 +74,24 @@ def impose_resolution(events, t_res) -> pd.DataFrame:
     check_events(events)
     if events.empty:
         return events.copy()
+    resolved = events["duration"].to_numpy() >= t_res - 1e-12 * max(t_res, 1.0)
+    if not resolved.any():
+        raise ValueError(
+            f"t_res={t_res} s is longer than every event (the longest lasts "
+            f"{events['duration'].max():.4g} s): nothing would be left."
+        )
+    if resolved.mean() < 0.5:
+        warnings.warn(
+            f"t_res={t_res} s is longer than {100 * (1 - resolved.mean()):.0f} % of the events: "
+            "most of the record is merged away, and the dwell times left say little about "
+            "the kinetics. Check the resolution's units (seconds).",
+            UserWarning,
+            stacklevel=3,  # the caller, past validate_params
+        )
     starts, _ = segment_bounds(len(events), events["recording"].to_numpy())
     run = np.zeros(len(events), dtype=np.int64)  # recording of each event, as a run
     run[starts[1:]] = 1
     run = np.cumsum(run)
-    resolved = events["duration"].to_numpy() >= t_res - 1e-12 * max(t_res, 1.0)
     # Owner: the last resolved event at or before each event, within its recording.
     index = np.where(resolved, np.arange(len(events)), -1)
     owner = pd.Series(index).groupby(run).cummax().to_numpy()
