@@ -1,39 +1,74 @@
-"""skion model files: one joblib file holding a fitted estimator and its provenance.
+"""skion model files: a fitted estimator and its provenance, stored as data only.
 
-A model file is a joblib pickle of a dict::
+A model file (format 2) is a skops archive (a zip of a JSON schema and NumPy arrays) of
+a dict::
 
-    {"format": "skion-model", "format_version": 1, "skion_version": ...,
+    {"format": "skion-model", "format_version": 2, "skion_version": ...,
      "sklearn_version": ..., "keras_version": ..., "conditions": {...},
      "estimator": <fitted estimator>}
 
 ``conditions`` (plain data, possibly empty) describes the training data: sampling rate,
 units, recordings, open-channel counts, as ``skion fit`` records them.
 
-Keras networks inside the estimator are stored in Keras' own ``.keras`` format (see
-``SequenceUNetClassifier.__getstate__``), so a file written by one process loads in
-another with the same major versions of skion, scikit-learn and Keras. Like every
-pickle, load only files you trust.
+Loading never unpickles file content: skops rebuilds objects only of the types listed
+in :func:`trusted_types` (skion's estimators, scikit-learn's and NumPy's), and refuses a
+file that names any other before building anything. Keras networks inside the estimator
+are stored as ``.keras`` bytes (see ``SequenceUNetClassifier.__getstate__``) and loaded
+by Keras in safe mode, which refuses Python code (lambdas) inside a network.
+
+Files of format 1 (skion 0.1) were joblib pickles, and unpickling runs whatever code the
+file names: they are refused with a message. :func:`convert_model_file` rewrites one that
+the user trusts (``skion convert-model OLD NEW --trust``).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import zipfile
 from importlib.metadata import version as _installed_version
 from pathlib import Path
 
-import joblib
 import sklearn
 
 from ._version import __version__
 
-__all__ = ["ModelFileError", "dump_estimator", "load_estimator", "read_model_file"]
+__all__ = [
+    "ModelFileError",
+    "convert_model_file",
+    "dump_estimator",
+    "load_estimator",
+    "read_model_file",
+    "trusted_types",
+]
 
 MODEL_FORMAT = "skion-model"
-MODEL_FORMAT_VERSION = 1
+MODEL_FORMAT_VERSION = 2
+_ZIP_MAGIC = b"PK\x03\x04"
 
 
 class ModelFileError(ValueError):
-    """A file that is missing, unreadable or not a skion model file of a known version."""
+    """A file that is missing, unreadable, unsafe or not a skion model file."""
+
+
+#: The classes a skion model file may hold beyond skops' defaults (scikit-learn's
+#: estimators, NumPy arrays and dtypes, Python containers): skion's estimators and the
+#: fitted parts they hold. Anything else in a file makes read_model_file refuse it.
+TRUSTED_TYPES = (
+    "skion.hmm._aggregated.AggregatedHMM",
+    "skion.hmm._aggregated._Params",
+    "skion.hmm._aggregated_chain.AggregatedChain",
+    "skion.hmm._classifier.HMMClassifier",
+    "skion.neural._estimator.SequenceUNetClassifier",
+    "skion.preprocessing._lattice.LatticeDetrender",
+    "skion.preprocessing._lattice_scaler.LatticeScaler",
+    "skion.preprocessing._zscore.ZScoreWindower",
+)
+
+
+def trusted_types() -> list[str]:
+    """The types a skion model file may hold beyond skops' defaults, fully qualified."""
+    return list(TRUSTED_TYPES)
 
 
 def dump_estimator(estimator, path: str | os.PathLike, *, conditions=None) -> None:
@@ -42,18 +77,27 @@ def dump_estimator(estimator, path: str | os.PathLike, *, conditions=None) -> No
     ``conditions`` is a dict of plain values describing the training data. Parent folders
     are created; an existing file is replaced.
     """
+    import skops.io
+
     payload = {
         "format": MODEL_FORMAT,
         "format_version": MODEL_FORMAT_VERSION,
         "skion_version": __version__,
         "sklearn_version": sklearn.__version__,
         "keras_version": _installed_version("keras"),
-        "conditions": dict(conditions or {}),
+        # plain data as one JSON string: compact, and checked to be plain at once
+        "conditions": json.dumps(dict(conditions or {})),
         "estimator": estimator,
     }
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(payload, path)
+    try:
+        skops.io.dump(payload, path, compression=zipfile.ZIP_DEFLATED)
+    except RecursionError:
+        raise ModelFileError(
+            "the estimator holds a reference cycle (metadata requests set on an estimator "
+            "that is not skion's?) and cannot be written as a model file"
+        ) from None
 
 
 def read_model_file(path: str | os.PathLike) -> dict:
@@ -67,21 +111,35 @@ def read_model_file(path: str | os.PathLike) -> dict:
     Returns
     -------
     payload : dict
-        The keys listed in the module docstring; ``conditions`` is ``{}`` for files
-        written before it existed.
+        The keys listed in the module docstring.
 
     Raises
     ------
     ModelFileError
-        The file is missing, not a skion model file, or of a newer format version.
+        The file is missing, not a skion model file, a pickle of skion 0.1 (refused:
+        unpickling runs code), names a type skion does not trust, or is of a newer
+        format version.
     """
+    import skops.io
+    from skops.io.exceptions import UntrustedTypesFoundException
+
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"no such model file: {path}")
+    with open(path, "rb") as stream:
+        head = stream.read(4)
+    if head != _ZIP_MAGIC:
+        raise ModelFileError(_not_an_archive(path, head))
     try:
-        payload = joblib.load(path)
+        payload = skops.io.load(path, trusted=trusted_types())
+    except UntrustedTypesFoundException as error:
+        raise ModelFileError(
+            f"{path} holds types skion does not trust, so nothing in it was loaded: "
+            f"{error}. skion writes only its own estimators; a file that names other "
+            "types was not written by skion, or was altered."
+        ) from None
     except Exception as error:
-        raise ModelFileError(f"{path} is not a skion model file ({error})") from error
+        raise ModelFileError(f"{path} is not a skion model file ({error})") from None
     if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
         raise ModelFileError(f"{path} is not a skion model file")
     if payload["format_version"] > MODEL_FORMAT_VERSION:
@@ -89,8 +147,21 @@ def read_model_file(path: str | os.PathLike) -> dict:
             f"{path} has model format {payload['format_version']}, newer than this skion "
             f"{__version__} reads ({MODEL_FORMAT_VERSION}); upgrade skion"
         )
-    payload.setdefault("conditions", {})
+    payload["conditions"] = json.loads(payload["conditions"])
     return payload
+
+
+def _not_an_archive(path, head: bytes) -> str:
+    """Why a file that is not a zip archive is refused."""
+    # pickle protocols 2-5 start with PROTO (0x80); joblib compresses with zlib (0x78).
+    if head[:1] in (b"\x80", b"\x78") or head.startswith(b"ZF"):
+        return (
+            f"{path} is a model file of skion 0.1, a pickle; loading a pickle runs whatever "
+            "code it names, so skion no longer opens them. If you trust this file (you or "
+            "a colleague wrote it), convert it once: skion convert-model "
+            f"{path} NEW.skion --trust"
+        )
+    return f"{path} is not a skion model file"
 
 
 def load_estimator(path: str | os.PathLike, expected_type: type | None = None):
@@ -106,8 +177,7 @@ def load_estimator(path: str | os.PathLike, expected_type: type | None = None):
     Raises
     ------
     ModelFileError
-        The file is missing, not a skion model file, of a newer format version, or
-        holds another kind of estimator.
+        As :func:`read_model_file`, or the file holds another kind of estimator.
     """
     estimator = read_model_file(path)["estimator"]
     if expected_type is not None and not isinstance(estimator, expected_type):
@@ -115,3 +185,50 @@ def load_estimator(path: str | os.PathLike, expected_type: type | None = None):
             f"{path} holds a {type(estimator).__name__}, not a {expected_type.__name__}"
         )
     return estimator
+
+
+def convert_model_file(
+    source: str | os.PathLike, destination: str | os.PathLike, *, trust: bool = False
+) -> dict:
+    """Rewrite a model file of skion 0.1 (a pickle) in the current, data-only format.
+
+    Unpickling the old file runs any code it names: only convert files you trust, and
+    say so with ``trust=True``.
+
+    Parameters
+    ----------
+    source : str or path-like
+        A model file written by skion 0.1.
+    destination : str or path-like
+        Where to write the converted file.
+    trust : bool, default=False
+        Must be True: the caller vouches for the file's origin.
+
+    Returns
+    -------
+    payload : dict
+        The converted file's content, as :func:`read_model_file` returns it.
+
+    Raises
+    ------
+    ModelFileError
+        Without ``trust=True``, or when the source is not a skion 0.1 model file.
+    """
+    if not trust:
+        raise ModelFileError(
+            f"converting {source} unpickles it, which runs any code it names; pass "
+            "trust=True (--trust) only for a file you trust"
+        )
+    import joblib
+
+    source = Path(source)
+    if not source.is_file():
+        raise ModelFileError(f"no such model file: {source}")
+    try:
+        old = joblib.load(source)
+    except Exception as error:
+        raise ModelFileError(f"{source} is not a skion 0.1 model file ({error})") from None
+    if not isinstance(old, dict) or old.get("format") != MODEL_FORMAT:
+        raise ModelFileError(f"{source} is not a skion model file")
+    dump_estimator(old["estimator"], destination, conditions=old.get("conditions"))
+    return read_model_file(destination)

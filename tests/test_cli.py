@@ -8,6 +8,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+import skops.io
 from sklearn.metrics import f1_score
 
 from skion.cli import main
@@ -252,6 +253,7 @@ def test_model_file_round_trip_keeps_the_estimator(recordings_csv, tmp_path):
         (["fit", "{bad_column}", "--model", "m.skion"], "signal"),
         (["evaluate", "{unlabelled}", "--model", "{not_a_model}"], "not a skion model file"),
         (["evaluate", "{unlabelled}", "--model", "{garbage}"], "not a skion model file"),
+        (["evaluate", "{unlabelled}", "--model", "{old_pickle}"], "convert-model"),
     ],
 )
 def test_bad_files_exit_1_with_a_one_line_message(argv, message, tmp_path, monkeypatch, capsys):
@@ -259,7 +261,8 @@ def test_bad_files_exit_1_with_a_one_line_message(argv, message, tmp_path, monke
     (tmp_path / "data.txt").write_text("time,signal\n0.0001,1.0\n")
     (tmp_path / "unlabelled.csv").write_text("time,signal\n0.0001,1.0\n0.0002,1.1\n")
     (tmp_path / "bad.csv").write_text("time,voltage\n0.0001,1.0\n")
-    joblib.dump({"format": "something else"}, tmp_path / "other.skion")
+    skops.io.dump({"format": "something else"}, tmp_path / "other.skion")
+    joblib.dump({"format": "skion-model", "format_version": 1}, tmp_path / "old.skion")
     (tmp_path / "garbage.skion").write_bytes(b"not a pickle")
     files = {
         "txt": "data.txt",
@@ -267,6 +270,7 @@ def test_bad_files_exit_1_with_a_one_line_message(argv, message, tmp_path, monke
         "bad_column": "bad.csv",
         "not_a_model": "other.skion",
         "garbage": "garbage.skion",
+        "old_pickle": "old.skion",
     }
     assert main([arg.format(**files) for arg in argv]) == 1
     err = capsys.readouterr().err

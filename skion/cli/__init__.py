@@ -1,5 +1,5 @@
 """The ``skion`` command line: ``demo``, ``fit``, ``predict``, ``evaluate``, ``idealize``,
-``kinetics``, ``info``.
+``kinetics``, ``info``, ``convert-model``.
 
 Run ``skion COMMAND --help`` for the options of each command. Model files and data
 formats are described in :mod:`skion.cli._files`.
@@ -115,6 +115,14 @@ def _info_command(args) -> int:
     from ._files import describe_model
 
     describe_model(args.model)
+    return 0
+
+
+def _convert_model_command(args) -> int:
+    from .._persistence import convert_model_file
+
+    convert_model_file(args.model, args.out, trust=args.trust)
+    print(f"wrote {args.out} (a data-only model file)")
     return 0
 
 
@@ -272,6 +280,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     info.add_argument("model", help="model file (written by fit)")
     info.set_defaults(handler=_info_command)
+
+    convert = commands.add_parser(
+        "convert-model",
+        help="rewrite a model file of skion 0.1 (a pickle) as a data-only model file",
+    )
+    convert.add_argument("model", help="model file written by skion 0.1")
+    convert.add_argument("out", help="converted model file to write")
+    convert.add_argument(
+        "--trust",
+        action="store_true",
+        help="required: reading the old file unpickles it, which runs any code it names; "
+        "give it only for a file you trust",
+    )
+    convert.set_defaults(handler=_convert_model_command)
 
     idealize = commands.add_parser(
         "idealize",

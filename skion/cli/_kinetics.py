@@ -83,7 +83,8 @@ def _components(fit):
 
 
 def kinetics_report(events, *, t_res=0.0, n_channels=None, max_components=4):
-    """``(report, fits)``: the kinetics of events as a JSON-ready dict, and the fits by level.
+    """``(report, fits, resolved)``: the kinetics of events as a JSON-ready dict, the fits
+    by level, and the events at resolution ``t_res``.
 
     Po per recording (time-weighted open channels over ``n_channels``, or over the most
     channels seen open at once when it is not given, as a lower bound of N); per level,
@@ -128,7 +129,7 @@ def kinetics_report(events, *, t_res=0.0, n_channels=None, max_components=4):
         "levels": levels,
         "bursts": _burst_summary(events, fits.get(0)),
     }
-    return report, fits
+    return report, fits, events
 
 
 def _burst_summary(events, shut_fit):
@@ -203,7 +204,7 @@ def kinetics(
     events = events_of(path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        report, fits = kinetics_report(
+        report, fits, resolved = kinetics_report(
             events, t_res=t_res, n_channels=n_channels, max_components=max_components
         )
     for warning in caught:
@@ -214,8 +215,12 @@ def kinetics(
         return report
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    resolved = impose_resolution(events, t_res) if t_res > 0 else events
     written = []
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        say("note", "no histograms: they need matplotlib (pip install 'skion[plot]')")
+        fits = {}
     for level, fit in fits.items():
         durations = resolved.loc[(resolved["level"] == level) & ~resolved["censored"], "duration"]
         ax = plot_dwell_histogram(durations.to_numpy(), fit)

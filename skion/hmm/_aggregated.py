@@ -14,6 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._requests import PlainRequestsMixin
 from ..preprocessing._cleaning import check_below_nyquist
 from ..windowing import segment_bounds
 from ._aggregated_chain import AggregatedChain, rate_bounds, stationary
@@ -121,7 +122,7 @@ def _moments(gamma):
     return gamma @ k, gamma @ (k * k)
 
 
-class AggregatedHMM(ClassifierMixin, BaseEstimator):
+class AggregatedHMM(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
     """Idealize a recording without labels: N identical channels of a Markov scheme, by EM.
 
     Every channel follows the linear scheme ``C1 - ... - C_nc - O1 - ... - O_no``

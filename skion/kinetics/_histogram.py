@@ -75,7 +75,8 @@ def dwell_histogram(durations, *, t_min=0.0, sampling_rate=None, bins_per_decade
     ([3, 1], [0.001, 0.01, 0.1])
     """
     x = _positive_durations(durations)
-    x = x[x >= t_min]
+    # As fit_exponentials counts them: sampled durations from the sample nearest t_min.
+    x = x[x >= t_min - (0.0 if sampling_rate is None else 0.5 / sampling_rate)]
     if x.size == 0:
         raise ValueError(f"no duration is at or above t_min={t_min} s.")
     if bins_per_decade is None:
@@ -107,9 +108,9 @@ def plot_dwell_histogram(
     The bars are :func:`dwell_histogram`'s counts, drawn as a staircase on a
     logarithmic time axis with the square root of the counts per decade of time as
     ordinate (per decade rather than per bin, so that bins joined to whole samples at
-    short times do not show as false peaks). A fit of
-    the same durations is overlaid as the counts it expects in every bin (its
-    components dashed), so a missing component shows as a peak the curve misses.
+    short times do not show as false peaks). A fit of the same durations is overlaid
+    as the counts it expects in every bin (its components dashed), so a missing
+    component shows as a peak the curve misses.
 
     Parameters
     ----------

@@ -24,6 +24,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .._persistence import dump_estimator, load_estimator
+from .._requests import PlainRequestsMixin
 from ..windowing import gather_windows, plan_windows, segment_bounds, stitch_windows
 from ._batches import window_batches
 from ._callbacks import BatchLoss, ValidationScores, make_lr_schedule
@@ -40,7 +41,7 @@ __all__ = ["SequenceUNetClassifier"]
 _PREDICT_CHUNK_ROWS = 2**18
 
 
-class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
+class SequenceUNetClassifier(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
     """Per-sample classifier of ion-channel recordings with the recipe's 1-D U-Net.
 
     Rows of ``X`` are time samples (10 kHz current, optionally more columns); ``y``
@@ -645,11 +646,21 @@ class SequenceUNetClassifier(ClassifierMixin, BaseEstimator):
         state.pop("callbacks_", None)  # bound to model_; rebuilt by the next fit
         if "model_" in state:
             state["model_"] = model_to_bytes(state["model_"])
+        if isinstance(state.get("history_"), dict):  # arrays: compact in model files
+            state["history_"] = {
+                key: np.asarray(values, dtype=np.float64)
+                for key, values in state["history_"].items()
+            }
         return state
 
     def __setstate__(self, state):
         if isinstance(state.get("model_"), bytes):
             state = {**state, "model_": model_from_bytes(state["model_"])}
+        if isinstance(state.get("history_"), dict):
+            history = {
+                key: np.asarray(values).tolist() for key, values in state["history_"].items()
+            }
+            state = {**state, "history_": history}
         super().__setstate__(state)
 
 

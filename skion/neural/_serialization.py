@@ -23,4 +23,4 @@ def model_from_bytes(data: bytes) -> keras.Model:
         path = os.path.join(tmp, "model.keras")
         with open(path, "wb") as f:
             f.write(data)
-        return keras.saving.load_model(path)
+        return keras.saving.load_model(path, safe_mode=True)  # no Python code from files

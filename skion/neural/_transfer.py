@@ -34,7 +34,7 @@ def resolve_init_model(init_model) -> keras.Model:
         if path.suffix == ".keras":
             if not path.is_file():
                 raise ValueError(f"init_model: no such file: {path}")
-            return keras.saving.load_model(path)
+            return keras.saving.load_model(path, safe_mode=True)
         from .._persistence import load_estimator
 
         return resolve_init_model(load_estimator(path))

@@ -16,6 +16,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .._requests import PlainRequestsMixin
 from ..windowing import segment_bounds
 from ._cleaning import check_below_nyquist, remove_trend
 from ._recordings import RecordingTransformerMixin
@@ -150,7 +151,7 @@ def check_counts(y, n_samples, *, min_classes=2):
     return y
 
 
-class LatticeDetrender(RecordingTransformerMixin, BaseEstimator):
+class LatticeDetrender(PlainRequestsMixin, RecordingTransformerMixin, BaseEstimator):
     """Remove drift and line hum using the equally spaced levels of open channels.
 
     A recording of identical channels sits, at every instant, on a lattice: the

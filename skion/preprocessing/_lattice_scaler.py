@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._requests import PlainRequestsMixin
 from ..exceptions import RigMismatchWarning
 from ..windowing import segment_bounds
 from ._cleaning import check_below_nyquist
@@ -30,7 +31,9 @@ _AGREEMENT_SLACK = 0.05
 _COLUMNS = ["start", "stop", "unitary_current", "closed_level", "noise_ratio", "n_channels"]
 
 
-class LatticeScaler(OneToOneFeatureMixin, RecordingTransformerMixin, BaseEstimator):
+class LatticeScaler(
+    PlainRequestsMixin, OneToOneFeatureMixin, RecordingTransformerMixin, BaseEstimator
+):
     """Express the current in open-channel units, each recording calibrated without labels.
 
     Another rig records the same channels with another unitary current (size and sign),
@@ -296,6 +299,18 @@ class LatticeScaler(OneToOneFeatureMixin, RecordingTransformerMixin, BaseEstimat
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         tags.non_deterministic = False
         return tags
+
+    def __getstate__(self):
+        # The table as columns of plain values, so that model files hold data only.
+        state = super().__getstate__()
+        if isinstance(state.get("recordings_"), pd.DataFrame):
+            state = {**state, "recordings_": state["recordings_"].to_dict(orient="list")}
+        return state
+
+    def __setstate__(self, state):
+        if isinstance(state.get("recordings_"), dict):
+            state = {**state, "recordings_": pd.DataFrame(state["recordings_"])}
+        super().__setstate__(state)
 
     # ---------------------------------------------------------------- helpers
     def _scale(self, X, groups, counts=None):

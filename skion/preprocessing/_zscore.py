@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
+from .._requests import PlainRequestsMixin
 from ..windowing import segment_bounds
 from ._cleaning import check_below_nyquist, remove_line_noise, remove_trend
 from ._context import rolling_mean_std, shifted
@@ -19,7 +20,7 @@ from ._recordings import RecordingTransformerMixin
 __all__ = ["ZScoreWindower"]
 
 
-class ZScoreWindower(RecordingTransformerMixin, BaseEstimator):
+class ZScoreWindower(PlainRequestsMixin, RecordingTransformerMixin, BaseEstimator):
     """Standardise a recording with training statistics and add neighbour features.
 
     The seed recipe z-scores the test signal with the mean and standard deviation of
