@@ -89,15 +89,25 @@ def dump_estimator(estimator, path: str | os.PathLike, *, conditions=None) -> No
         "conditions": json.dumps(dict(conditions or {})),
         "estimator": estimator,
     }
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        skops.io.dump(payload, path, compression=zipfile.ZIP_DEFLATED)
+        data = skops.io.dumps(payload, compression=zipfile.ZIP_DEFLATED)
     except RecursionError:
         raise ModelFileError(
             "the estimator holds a reference cycle (metadata requests set on an estimator "
             "that is not skion's?) and cannot be written as a model file"
         ) from None
+    untrusted = [
+        name for name in skops.io.get_untrusted_types(data=data) if name not in TRUSTED_TYPES
+    ]
+    if untrusted:  # refused now, rather than written as a file that cannot be loaded
+        raise ModelFileError(
+            f"the {type(estimator).__name__} holds objects a model file does not store, "
+            f"since loading them could run code: {untrusted}. Set parameters that hold "
+            "Python objects (callbacks, an lr_schedule function) to None before saving."
+        )
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
 
 
 def read_model_file(path: str | os.PathLike) -> dict:

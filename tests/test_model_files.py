@@ -150,3 +150,24 @@ def test_metadata_requests_survive_pickle_and_model_files(tmp_path):
     }
     with pytest.raises(ValueError, match="invalid metadata request"):
         LatticeDetrender().__setstate__({**state, "_metadata_request": {"__class__": {"x": 1}}})
+
+
+def test_saving_refuses_what_it_could_not_load(tmp_path):
+    """callbacks are dropped from the saved copy; a schedule function is refused."""
+    import keras
+
+    X, y = make_telegraph(2000, random_state=3)
+    params = {"epochs": 1, "window_size": 125, "filters": 2, "depth": 1}
+    stop = keras.callbacks.EarlyStopping(monitor="loss", patience=1)
+    clf = SequenceUNetClassifier(callbacks=[stop], **params).fit(X, y)
+    clf.save(tmp_path / "a.skion")
+    assert clf.callbacks == [stop]  # the estimator itself is unchanged
+    assert SequenceUNetClassifier.load(tmp_path / "a.skion").callbacks is None
+    clf = SequenceUNetClassifier(lr_schedule=_halve, **params).fit(X, y)
+    with pytest.raises(ModelFileError, match="lr_schedule"):
+        clf.save(tmp_path / "b.skion")
+    assert not (tmp_path / "b.skion").exists()
+
+
+def _halve(epoch, learning_rate, epochs):
+    return learning_rate / 2

@@ -592,12 +592,15 @@ class SequenceUNetClassifier(PlainRequestsMixin, ClassifierMixin, BaseEstimator)
     def save(self, path: str | os.PathLike) -> SequenceUNetClassifier:
         """Write the fitted estimator to one file, loadable by :meth:`load`.
 
-        The file (a skion model file, as ``skion fit`` writes) holds the estimator's
-        parameters and fitted attributes, with the network in Keras' ``.keras``
-        format inside, plus the skion, scikit-learn and Keras versions that wrote it.
-        It loads in another process with the same major versions of these packages;
-        a file of a newer skion format is refused with a message. Like every pickle,
-        it can run code when loaded: load only files you trust.
+        The file (a skion model file, as ``skion fit`` writes) holds data only: the
+        estimator's parameters and fitted attributes, with the network in Keras'
+        ``.keras`` format inside, plus the skion, scikit-learn and Keras versions that
+        wrote it; loading it cannot run code. It loads in another process with the
+        same major versions of these packages; a file of a newer skion format is
+        refused with a message. ``callbacks`` are not stored (the loaded estimator has
+        ``callbacks=None``; set them again to continue training); other parameters that
+        hold Python objects, such as an ``lr_schedule`` function, cannot be stored and
+        are refused with a message.
 
         Parameters
         ----------
@@ -610,7 +613,9 @@ class SequenceUNetClassifier(PlainRequestsMixin, ClassifierMixin, BaseEstimator)
             The estimator, unchanged.
         """
         check_is_fitted(self)
-        dump_estimator(self, path)
+        stored = copy.copy(self)  # shares the network; only the copy loses its callbacks
+        stored.callbacks = None
+        dump_estimator(stored, path)
         return self
 
     @classmethod
