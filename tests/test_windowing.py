@@ -114,3 +114,42 @@ def test_stitch_rejects_mismatched_windows():
         stitch_windows(windows[:, :3], plan)
     with pytest.raises(ValueError, match="outside the plan"):
         stitch_windows(windows, plan, first_window=1)
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [[0.0, 0.0, np.nan, 1.0], np.array(["a", None, "b", "b"], dtype=object)],
+    ids=["float NaN", "object None"],
+)
+def test_missing_recording_labels_are_refused(groups):
+    with pytest.raises(ValueError, match=r"groups holds NaN or None at row [12]"):
+        segment_bounds(4, groups)
+
+
+def test_every_estimator_refuses_nan_recording_labels():
+    """Not one recording per NaN row (the U-Net fit then took 90 s): a clear error."""
+    from skion import (
+        AggregatedHMM,
+        HMMClassifier,
+        LatticeDetrender,
+        LatticeScaler,
+        SequenceUNetClassifier,
+        ZScoreWindower,
+    )
+    from skion.datasets import make_telegraph
+
+    X, y = make_telegraph(4000, random_state=0)
+    groups = np.repeat([0.0, 1.0], 2000)
+    groups[100:110] = np.nan
+    for estimator in (
+        HMMClassifier(),
+        LatticeDetrender(),
+        ZScoreWindower(),
+        LatticeScaler(),
+        AggregatedHMM(sampling_rate=10_000, max_iter=1),
+        SequenceUNetClassifier(epochs=1, window_size=125, filters=2, depth=1),
+    ):
+        with pytest.raises(ValueError, match="groups holds NaN"):
+            estimator.fit(X, y, groups=groups)
+    with pytest.raises(ValueError, match="groups must have shape"):  # even without cleaning
+        ZScoreWindower().fit(X, groups=np.zeros(len(X) - 1))

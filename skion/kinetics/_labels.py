@@ -40,8 +40,6 @@ def recordings(n_samples: int, groups):
         groups = np.asarray(groups)
         if groups.ndim != 1:
             raise ValueError(f"groups must be 1-D; got shape {groups.shape}.")
-        if groups.dtype.kind == "f" and np.isnan(groups).any():
-            raise ValueError("groups holds NaN: every row needs a recording label.")
-    starts, ends = segment_bounds(n_samples, groups)
+    starts, ends = segment_bounds(n_samples, groups)  # refuses NaN labels
     names = np.zeros(len(starts), dtype=np.int64) if groups is None else groups[starts]
     return starts, ends, names

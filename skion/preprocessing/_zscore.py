@@ -183,6 +183,7 @@ class ZScoreWindower(PlainRequestsMixin, RecordingTransformerMixin, BaseEstimato
             The fitted transformer.
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
+        segment_bounds(len(X), groups)  # checked even when no cleaning step reads them
         self._check_rolling_windows()
         check_below_nyquist("notch_freq", self.notch_freq, self.sampling_rate)
         self.center_, self.scale_ = self._statistics(self._clean(X, groups))

@@ -158,10 +158,27 @@ def segment_bounds(
             f"groups must have shape ({n_samples},) to match the rows of X; "
             f"got shape {groups.shape}."
         )
+    missing = _missing_labels(groups)
+    if missing.size:
+        raise ValueError(
+            f"groups holds NaN or None at row {missing[0]} ({missing.size} row(s) in all): "
+            "every row needs a recording label."
+        )
     change = np.flatnonzero(groups[1:] != groups[:-1]) + 1
     starts = np.concatenate(([0], change)).astype(np.int64)
     ends = np.concatenate((change, [n_samples])).astype(np.int64)
     return starts, ends
+
+
+def _missing_labels(groups: np.ndarray) -> np.ndarray:
+    """Rows whose recording label is NaN (floats) or None/NaN (objects)."""
+    if groups.dtype.kind in "fc":
+        return np.flatnonzero(np.isnan(groups))
+    if groups.dtype.kind == "O":
+        import pandas as pd
+
+        return np.flatnonzero(pd.isna(groups))
+    return np.empty(0, dtype=np.int64)
 
 
 def plan_windows(
