@@ -152,7 +152,14 @@ def read_model_file(path: str | os.PathLike) -> dict:
         raise ModelFileError(f"{path} is not a skion model file ({error})") from None
     if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
         raise ModelFileError(f"{path} is not a skion model file")
-    if payload["format_version"] > MODEL_FORMAT_VERSION:
+    version = payload.get("format_version")
+    if not isinstance(version, int) or "estimator" not in payload:
+        raise ModelFileError(
+            f"{path} is not a skion model file: it lacks an integer format_version or an estimator"
+        )
+    if not isinstance(payload.get("conditions"), str):
+        raise ModelFileError(f"{path} is not a skion model file: its conditions are not JSON")
+    if version > MODEL_FORMAT_VERSION:
         raise ModelFileError(
             f"{path} has model format {payload['format_version']}, newer than this skion "
             f"{__version__} reads ({MODEL_FORMAT_VERSION}); upgrade skion"

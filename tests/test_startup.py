@@ -44,12 +44,24 @@ def _python(code, *args, env=None, cwd=None):
         (["idealize", "missing.csv", "--out", "o.csv"], 1, "no such file: missing.csv"),
         (["evaluate", "data.csv", "--model", "missing.skion"], 1, "no such model file"),
         (["info", "missing.skion"], 1, "no such model file: missing.skion"),
+        # Outputs that cannot be written fail before the work, not after it.
+        (["fit", "data.csv", "--model", "folder"], 1, "--model folder is a folder"),
+        (["idealize", "data.csv", "--out", "folder"], 1, "--out folder is a folder"),
+        (["idealize", "data.csv", "--out", "data.csv/x.csv"], 1, "data.csv is a file"),
+        (["kinetics", "data.csv", "--out", "data.csv"], 1, "--out data.csv is a file"),
+        (["demo", "--out", "data.csv"], 1, "--out data.csv is a file"),
+        (
+            ["predict", "data.csv", "--model", "data.csv", "--out", "o.csv", "--events", "folder"],
+            1,
+            "--events folder is a folder",
+        ),
     ],
 )
 def test_cli_answers_help_and_argument_and_file_errors_without_heavy_imports(
     tmp_path, argv, status, stderr
 ):
     (tmp_path / "data.csv").write_text("signal\n1.0\n")
+    (tmp_path / "folder").mkdir()
     result = _python(RUN_MAIN, *argv, cwd=tmp_path)
     assert result.stdout.splitlines()[-1] == f"{status} []"
     assert stderr in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -26,6 +27,30 @@ def check_inputs(args) -> None:
     data = getattr(args, "data", None)
     if data is not None and not Path(data).is_file():
         raise CommandError(f"no such file: {data}")
+    folders = ("demo", "kinetics")  # their --out is a folder
+    outputs = {"--out": getattr(args, "out", None), "--events": getattr(args, "events", None)}
+    outputs["--summary"] = getattr(args, "summary", None)
+    if args.command == "fit":
+        outputs["--model"] = model
+    for option, path in outputs.items():
+        if path is not None:
+            check_writable(path, option, folder=option == "--out" and args.command in folders)
+
+
+def check_writable(path, option, *, folder=False) -> None:
+    """Fail before the work, not after it, when ``path`` cannot be written."""
+    path = Path(path)
+    if not folder and path.is_dir():
+        raise CommandError(f"{option} {path} is a folder; give a file name")
+    if folder and path.exists() and not path.is_dir():
+        raise CommandError(f"{option} {path} is a file; give a folder")
+    parent = path if folder else path.parent
+    while not parent.exists():  # the nearest folder that exists will hold the new ones
+        parent = parent.parent
+    if not parent.is_dir():
+        raise CommandError(f"{option} {path}: {parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK):
+        raise CommandError(f"{option} {path}: {parent} is not writable")
 
 
 def say(kind, message) -> None:

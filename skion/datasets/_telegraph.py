@@ -50,7 +50,7 @@ def make_telegraph(
     n_samples : int, default=100_000
         Number of time samples.
     n_channels : int, default=1
-        Number of independent channels; labels range over ``0..n_channels``.
+        Number of independent channels (1 to 1000); labels range over ``0..n_channels``.
     p_open, p_close : float, default=0.01
         Per-sample opening and closing probabilities, in (0, 1].
     step : float, default=1.0
@@ -83,8 +83,13 @@ def make_telegraph(
     for label, p in [("p_open", p_open), ("p_close", p_close)]:
         if not 0 < p <= 1:
             raise ValueError(f"{label} must be in (0, 1], got {p!r}.")
-    if noise < 0:
-        raise ValueError(f"noise must be non-negative, got {noise!r}.")
+    if not (np.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise must be finite and non-negative, got {noise!r}.")
+    for label, value in [("step", step), ("offset", offset)]:
+        if not np.isfinite(value):
+            raise ValueError(f"{label} must be finite, got {value!r}.")
+    if n_channels > 1000:
+        raise ValueError(f"n_channels must be at most 1000, got {n_channels!r}.")
     seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
     rng = np.random.default_rng(seed)
     y = np.zeros(n_samples, dtype=np.int64)

@@ -65,11 +65,11 @@ class SequenceUNetClassifier(PlainRequestsMixin, ClassifierMixin, BaseEstimator)
         overlap by ``2 * margin`` and every sample is read from the window in which
         it lies furthest from the edges. Must be in ``[0, 0.5)``.
     filters : int, default=64
-        Filters at full resolution; see :func:`skion.build_unet`.
+        Filters at full resolution, 1 to 1024; see :func:`skion.build_unet`.
     kernel_size : int, default=7
-        Convolution kernel length.
+        Convolution kernel length, 1 to 1001.
     depth : int, default=2
-        Residual squeeze-and-excitation blocks per encoder level.
+        Residual squeeze-and-excitation blocks per encoder level, 0 to 32.
     batchnorm_momentum : float, default=0.9
         BatchNormalization momentum. The recipe uses Keras' 0.99; with few
         optimizer steps per epoch that makes the moving averages lag the weights
@@ -82,7 +82,8 @@ class SequenceUNetClassifier(PlainRequestsMixin, ClassifierMixin, BaseEstimator)
     dropout : float, default=0.0
         Spatial dropout inside residual blocks.
     epochs : int, default=60
-        Training epochs (passes over the training windows).
+        Training epochs (passes over the training windows), 1 to 100,000. A loss that
+        stops being finite (a learning rate too large) raises ``FloatingPointError``.
     batch_size : int, default=32
         Windows per optimizer step (and per inference batch).
     learning_rate : float, default=5e-4
@@ -211,13 +212,14 @@ class SequenceUNetClassifier(PlainRequestsMixin, ClassifierMixin, BaseEstimator)
         "window_size": [Interval(Integral, 1, None, closed="left")],
         "predict_window_size": [Interval(Integral, 1, None, closed="left"), None],
         "predict_margin": [Interval(Real, 0, 0.5, closed="left")],
-        "filters": [Interval(Integral, 1, None, closed="left")],
-        "kernel_size": [Interval(Integral, 1, None, closed="left")],
-        "depth": [Interval(Integral, 0, None, closed="left")],
+        # Upper bounds keep a typo from exhausting memory or running for days.
+        "filters": [Interval(Integral, 1, 1024, closed="both")],
+        "kernel_size": [Interval(Integral, 1, 1001, closed="both")],
+        "depth": [Interval(Integral, 0, 32, closed="both")],
         "batchnorm_momentum": [Interval(Real, 0, 1, closed="both")],
         "normalization": [StrOptions({"batch", "none"})],
         "dropout": [Interval(Real, 0, 1, closed="left")],
-        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 1, 100_000, closed="both")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "lr_schedule": [StrOptions({"step", "cosine", "constant"}), callable],
@@ -421,6 +423,12 @@ class SequenceUNetClassifier(PlainRequestsMixin, ClassifierMixin, BaseEstimator)
         self.history_["batch_loss"] = batch_loss.losses
         self.n_epochs_ = len(self.history_["loss"])
         self.steps_per_epoch_ = steps_per_epoch
+        try:
+            _check_finite_loss(self.history_["loss"], self.learning_rate)
+        except FloatingPointError:
+            for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("__")]:
+                delattr(self, name)  # unfitted again: NaN weights must not predict
+            raise
         return self
 
     def _continuing(self):
@@ -430,6 +438,12 @@ class SequenceUNetClassifier(PlainRequestsMixin, ClassifierMixin, BaseEstimator)
         """Loss weight of each class (in the order of ``classes``)."""
         if self.class_weight is None:
             return np.ones(len(classes), dtype=np.float32)
+        if isinstance(self.class_weight, dict):
+            bad = {k: v for k, v in self.class_weight.items() if not (np.isfinite(v) and v >= 0)}
+            if bad:
+                raise ValueError(
+                    f"class_weight must map classes to finite weights >= 0; got {bad}."
+                )
         balanced = self.class_weight in ("balanced", "balanced_sqrt")
         weights = compute_class_weight(
             "balanced" if balanced else self.class_weight, classes=classes, y=y
@@ -667,6 +681,18 @@ class SequenceUNetClassifier(PlainRequestsMixin, ClassifierMixin, BaseEstimator)
             }
             state = {**state, "history_": history}
         super().__setstate__(state)
+
+
+def _check_finite_loss(losses, learning_rate) -> None:
+    """Raise when training diverged: a network with NaN weights predicts garbage."""
+    bad = [epoch for epoch, loss in enumerate(losses, start=1) if not np.isfinite(loss)]
+    if bad:
+        raise FloatingPointError(
+            f"training diverged: the loss was not finite from epoch {bad[0]} on "
+            f"(learning_rate={learning_rate!r}; a smaller learning rate, finite class "
+            "weights and a schedule that returns finite rates avoid it). The network's "
+            "weights are not usable."
+        )
 
 
 def _training_windows(X, codes, weight, plan):

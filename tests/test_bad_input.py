@@ -1,0 +1,75 @@
+"""Bad input gets a clear error naming the problem, never a silent wrong result."""
+
+import numpy as np
+import pytest
+import skops.io
+
+from skion import SequenceUNetClassifier
+from skion._persistence import ModelFileError, read_model_file
+from skion.datasets import make_telegraph
+
+TINY = {"window_size": 125, "filters": 2, "depth": 1, "epochs": 1}
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"filters": 20_000}, "filters"),
+        ({"kernel_size": 100_000}, "kernel_size"),
+        ({"depth": 10_000}, "depth"),
+        ({"epochs": 10**9}, "epochs"),
+        ({"class_weight": {0: np.nan, 1: 1.0}}, "finite weights"),
+        ({"class_weight": {0: -1.0, 1: 1.0}}, "finite weights"),
+        ({"class_weight": {0: np.inf, 1: 1.0}}, "finite weights"),
+    ],
+)
+def test_unet_parameters_that_cannot_work_are_refused(params, message):
+    X, y = make_telegraph(1000, random_state=0)
+    with pytest.raises(ValueError, match=message):
+        SequenceUNetClassifier(**{**TINY, **params}).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"learning_rate": 1e30}, {"lr_schedule": lambda epoch, rate, epochs: float("nan")}],
+)
+def test_a_diverged_fit_raises_instead_of_returning_nan_weights(params):
+    from sklearn.exceptions import NotFittedError
+
+    X, y = make_telegraph(2000, random_state=1)
+    clf = SequenceUNetClassifier(**{**TINY, "epochs": 2, **params})
+    with pytest.raises(FloatingPointError, match="training diverged"):
+        clf.fit(X, y)
+    with pytest.raises(NotFittedError):  # the NaN network is not kept
+        clf.predict(X)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"noise": np.nan}, "noise must be finite"),
+        ({"noise": np.inf}, "noise must be finite"),
+        ({"step": np.nan}, "step must be finite"),
+        ({"offset": -np.inf}, "offset must be finite"),
+        ({"n_channels": 10**6}, "at most 1000"),
+    ],
+)
+def test_make_telegraph_refuses_non_finite_or_huge_values(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        make_telegraph(100, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"format": "skion-model", "estimator": 1, "conditions": "{}"},
+        {"format": "skion-model", "format_version": "2", "estimator": 1, "conditions": "{}"},
+        {"format": "skion-model", "format_version": 2, "conditions": "{}"},
+        {"format": "skion-model", "format_version": 2, "estimator": 1, "conditions": {}},
+    ],
+    ids=["no version", "string version", "no estimator", "conditions not JSON"],
+)
+def test_incomplete_model_files_are_named_as_such(tmp_path, payload):
+    skops.io.dump(payload, tmp_path / "m.skion")
+    with pytest.raises(ModelFileError, match="is not a skion model file"):
+        read_model_file(tmp_path / "m.skion")
