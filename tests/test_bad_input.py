@@ -73,3 +73,29 @@ def test_incomplete_model_files_are_named_as_such(tmp_path, payload):
     skops.io.dump(payload, tmp_path / "m.skion")
     with pytest.raises(ModelFileError, match="is not a skion model file"):
         read_model_file(tmp_path / "m.skion")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n_classes": 1}, "n_classes"),
+        ({"batchnorm_momentum": 5}, "batchnorm_momentum"),
+        ({"filters": 20_000}, "filters"),
+        ({"n_classes": 3.5}, "n_classes"),
+    ],
+)
+def test_build_unet_refuses_networks_that_cannot_work(kwargs, message):
+    from skion import build_unet
+
+    with pytest.raises(ValueError, match=message):
+        build_unet(**{"n_features": 1, "n_classes": 2, **kwargs})
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [({"pool_size": 0}, "pool_size"),
+                                                 ({"n_levels": -1}, "n_levels"),
+                                                 ({"pool_size": 2.5}, "pool_size")])  # fmt: skip
+def test_min_window_multiple_is_a_positive_whole_number(kwargs, message):
+    from skion.neural import min_window_multiple
+
+    with pytest.raises(ValueError, match=message):
+        min_window_multiple(**kwargs)

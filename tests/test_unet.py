@@ -56,10 +56,10 @@ def test_keras_file_round_trip(tmp_path):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"filters": 0}, "filters must be a positive integer"),
-        ({"depth": -1}, "depth must be a non-negative integer"),
-        ({"dropout": 1.0}, "dropout must be in"),
-        ({"normalization": "layer"}, "normalization must be 'batch' or 'none'"),
+        ({"filters": 0}, "'filters' parameter of build_unet must be an int"),
+        ({"depth": -1}, "'depth' parameter of build_unet must be an int"),
+        ({"dropout": 1.0}, "'dropout' parameter of build_unet must be a float in the range"),
+        ({"normalization": "layer"}, "'normalization' parameter of build_unet must be a str"),
     ],
 )
 def test_bad_arguments(kwargs, message):

@@ -1,6 +1,6 @@
 """The recipe's 1-D U-Net with squeeze-and-excitation residual blocks (Keras 3).
 
-Reads top to bottom like ``shared/design/seed-recipe.md``: ``cbr`` -> ``se_block`` ->
+Reads top to bottom in the order of the recipe: ``cbr`` -> ``se_block`` ->
 ``resblock`` -> encoder levels with average-pooled input injections -> upsampling
 decoder with skip connections -> per-sample softmax head. Only built-in Keras layers
 are used, so a saved ``.keras`` file loads anywhere Keras does, without skion.
@@ -8,8 +8,11 @@ are used, so a saved ``.keras`` file loads anywhere Keras does, without skion.
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import keras
 from keras import layers
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 __all__ = ["build_unet", "encoder_layers", "min_window_multiple"]
 
@@ -66,6 +69,13 @@ def resblock(
     return layers.Add()([shortcut, x])
 
 
+@validate_params(
+    {
+        "pool_size": [Interval(Integral, 2, 64, closed="both")],
+        "n_levels": [Interval(Integral, 1, 8, closed="both")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def min_window_multiple(pool_size: int = 5, n_levels: int = 3) -> int:
     """Window lengths fed to :func:`build_unet` must be a multiple of this number.
 
@@ -90,6 +100,22 @@ def min_window_multiple(pool_size: int = 5, n_levels: int = 3) -> int:
     return pool_size**n_levels
 
 
+@validate_params(
+    {
+        "n_features": [Interval(Integral, 1, None, closed="left")],
+        "n_classes": [Interval(Integral, 2, None, closed="left")],
+        "filters": [Interval(Integral, 1, 1024, closed="both")],
+        "kernel_size": [Interval(Integral, 1, 1001, closed="both")],
+        "depth": [Interval(Integral, 0, 32, closed="both")],
+        "n_levels": [Interval(Integral, 1, 8, closed="both")],
+        "pool_size": [Interval(Integral, 2, 64, closed="both")],
+        "batchnorm_momentum": [Interval(Real, 0, 1, closed="both")],
+        "normalization": [StrOptions({"batch", "none"})],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "name": [str],
+    },
+    prefer_skip_nested_validation=True,
+)
 def build_unet(
     n_features: int,
     n_classes: int,
@@ -156,22 +182,6 @@ def build_unet(
     >>> build_unet(1, 3, filters=8).output_shape
     (None, None, 3)
     """
-    for label, value in [
-        ("n_features", n_features),
-        ("n_classes", n_classes),
-        ("filters", filters),
-        ("kernel_size", kernel_size),
-        ("n_levels", n_levels),
-        ("pool_size", pool_size),
-    ]:
-        if int(value) != value or value < 1:
-            raise ValueError(f"{label} must be a positive integer, got {value!r}.")
-    if int(depth) != depth or depth < 0:
-        raise ValueError(f"depth must be a non-negative integer, got {depth!r}.")
-    if normalization not in ("batch", "none"):
-        raise ValueError(f"normalization must be 'batch' or 'none', got {normalization!r}.")
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}.")
     norm = {"momentum": batchnorm_momentum, "normalization": normalization}
 
     inputs = keras.Input(shape=(None, n_features), name="signal")
