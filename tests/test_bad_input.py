@@ -99,3 +99,39 @@ def test_min_window_multiple_is_a_positive_whole_number(kwargs, message):
 
     with pytest.raises(ValueError, match=message):
         min_window_multiple(**kwargs)
+
+
+@pytest.mark.parametrize("closed_level", [np.nan, np.inf, -np.inf])
+def test_lattice_detrender_refuses_a_non_finite_closed_level(closed_level):
+    from skion import LatticeDetrender
+
+    X, y = make_telegraph(2000, random_state=4)
+    with pytest.raises(ValueError, match="closed_level"):
+        LatticeDetrender(closed_level=closed_level).fit(X, y)
+
+
+def test_hmm_recursions_refuse_impossible_observations():
+    from skion.hmm import forward_backward, viterbi
+
+    log_emission = np.array([[0.0, -1.0], [-np.inf, -np.inf], [0.0, 0.0]])
+    for decode in (viterbi, forward_backward):
+        with pytest.raises(ValueError, match="-inf for every state at row 1"):
+            decode(log_emission, np.full((2, 2), 0.5), [0.5, 0.5])
+    # Each sample possible alone, but the sequence needs a transition of probability 0.
+    with np.errstate(divide="ignore"):
+        stuck = np.log(np.array([[1.0, 0.0], [0.0, 1.0]]))
+    with pytest.raises(ValueError, match="no state sequence"):
+        viterbi(stuck, np.eye(2), [0.5, 0.5])
+
+
+def test_a_csv_that_is_not_text_is_named(tmp_path, capsys):
+    from skion.cli import main
+    from skion.datasets import read_recording
+
+    path = tmp_path / "binary.csv"
+    path.write_bytes(b"time,signal\n0.0001,1.0\n0.0002,\xff\xfe1\n")
+    with pytest.raises(ValueError, match=r"binary\.csv: not a text CSV file"):
+        read_recording(path)
+    assert main(["idealize", str(path), "--out", str(tmp_path / "o.csv")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not UTF-8" in err

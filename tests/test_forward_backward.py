@@ -89,7 +89,7 @@ def test_sticky_chain_smooths_an_outlier():
         (np.zeros((4, 2)), [[0.5, 0.6], [0.5, 0.5]], np.ones(2), "sum to 1"),
         (np.zeros((4, 2)), [[1.5, -0.5], [0.5, 0.5]], np.ones(2), "non-negative"),
         (np.full((4, 2), np.nan), np.eye(2), np.ones(2), "NaN"),
-        (np.full((4, 2), -np.inf), np.eye(2), np.ones(2), "no finite entry"),
+        (np.full((4, 2), -np.inf), np.eye(2), np.ones(2), "-inf for every state at row 0"),
     ],
 )
 def test_bad_input(log_em, A, initial, match):

@@ -157,8 +157,15 @@ def _time_and_rate(path, time, sampling_rate):
 
 
 def _read_csv(path, sampling_rate, channel, units):
-    columns = _csv_columns(path)
-    frame = _read_numbers(path, columns)
+    try:
+        columns = _csv_columns(path)
+        frame = _read_numbers(path, columns)
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{path}: not a text CSV file: it holds bytes that are not UTF-8 "
+            f"({error.object[error.start : error.start + 1]!r}); save it as UTF-8 text, or "
+            "check that it is the recording and not a binary file."
+        ) from None
     if columns is None:
         frame = _name_headerless(path, frame)
     columns = list(frame.columns)

@@ -35,6 +35,12 @@ def _check_inputs(log_emission, transition, initial):
         raise ValueError("initial must contain finite, non-negative weights with a positive sum.")
     if np.any(np.isnan(log_emission)) or np.any(log_emission == np.inf):
         raise ValueError("log_emission must not contain NaN or +inf.")
+    impossible = np.flatnonzero(np.all(log_emission == -np.inf, axis=1))
+    if impossible.size:
+        raise ValueError(
+            f"log_emission is -inf for every state at row {impossible[0]} "
+            f"({impossible.size} row(s) in all): no state can emit that sample."
+        )
     return log_emission, transition, initial / initial.sum()
 
 
@@ -98,10 +104,7 @@ def forward_backward(
     """
     log_emission, transition, initial = _check_inputs(log_emission, transition, initial)
     n_samples, n_states = log_emission.shape
-    row_max = log_emission.max(axis=1)
-    if not np.all(np.isfinite(row_max)):
-        bad = int(np.flatnonzero(~np.isfinite(row_max))[0])
-        raise ValueError(f"log_emission row {bad} has no finite entry (all states impossible).")
+    row_max = log_emission.max(axis=1)  # finite: _check_inputs refuses all -inf rows
     emission = np.exp(log_emission - row_max[:, None])
 
     alpha = np.empty((n_samples, n_states))

@@ -52,6 +52,11 @@ def viterbi(log_emission: ArrayLike, transition: ArrayLike, initial: ArrayLike) 
         best = candidates.argmax(axis=0)
         back[t] = best
         score = candidates[best, np.arange(n_states)] + log_emission[t]
+    if not np.isfinite(score.max()):
+        raise ValueError(
+            "no state sequence has a non-zero probability: the emissions need a transition "
+            "that has probability 0 (or a first state that initial excludes)."
+        )
     path = np.empty(n_samples, dtype=np.int64)
     path[-1] = int(np.argmax(score))
     for t in range(n_samples - 1, 0, -1):

@@ -251,7 +251,7 @@ class LatticeDetrender(PlainRequestsMixin, RecordingTransformerMixin, BaseEstima
 
     _parameter_constraints: dict = {
         "step": [StrOptions({"auto"}), Real],
-        "closed_level": [StrOptions({"auto"}), Real],
+        "closed_level": [StrOptions({"auto"}), Interval(Real, None, None, closed="neither")],
         "block": [Interval(Integral, 2, None, closed="left")],
         "degree": [Interval(Integral, 0, None, closed="left")],
         "line_freq": [Interval(Real, 0, None, closed="neither"), None],
