@@ -135,3 +135,19 @@ def test_a_csv_that_is_not_text_is_named(tmp_path, capsys):
     assert main(["idealize", str(path), "--out", str(tmp_path / "o.csv")]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not UTF-8" in err
+
+
+def test_init_model_says_what_is_wrong_with_it(tmp_path):
+    from skion import HMMClassifier
+
+    X, y = make_telegraph(1000, random_state=5)
+    corrupt = tmp_path / "net.keras"
+    corrupt.write_bytes(b"PK\x03\x04 not really a keras archive")
+    cases = [
+        (corrupt, "not a readable .keras file"),
+        (HMMClassifier().fit(X, y), "fitted HMMClassifier, which holds no Keras network"),
+        (SequenceUNetClassifier(), "unfitted SequenceUNetClassifier"),
+    ]
+    for init_model, message in cases:
+        with pytest.raises(ValueError, match=message):
+            SequenceUNetClassifier(init_model=init_model, **TINY).fit(X, y)

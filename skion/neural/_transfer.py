@@ -34,13 +34,25 @@ def resolve_init_model(init_model) -> keras.Model:
         if path.suffix == ".keras":
             if not path.is_file():
                 raise ValueError(f"init_model: no such file: {path}")
-            return keras.saving.load_model(path, safe_mode=True)
+            try:
+                return keras.saving.load_model(path, safe_mode=True)
+            except (OSError, ValueError, KeyError) as error:  # a corrupt or unsafe archive
+                raise ValueError(
+                    f"init_model: {path} is not a readable .keras file ({error})"
+                ) from None
         from .._persistence import load_estimator
 
         return resolve_init_model(load_estimator(path))
     if hasattr(init_model, "steps"):  # a Pipeline, e.g. from a `skion fit` model file
         return resolve_init_model(init_model.steps[-1][1])
     if hasattr(init_model, "get_params"):
+        fitted = any(name.endswith("_") and not name.startswith("__") for name in vars(init_model))
+        if fitted and not hasattr(init_model, "model_"):
+            raise ValueError(
+                f"init_model is a fitted {type(init_model).__name__}, which holds no Keras "
+                "network to start from; pass a fitted SequenceUNetClassifier, a pipeline "
+                "ending in one, a keras.Model or a path to one."
+            )
         if not hasattr(init_model, "model_"):
             raise ValueError(
                 f"init_model is an unfitted {type(init_model).__name__}. Note that "
