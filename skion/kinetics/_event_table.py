@@ -25,6 +25,9 @@ def check_events(events) -> None:
     duration = events["duration"].to_numpy(dtype=np.float64)
     if not np.all(np.isfinite(duration)) or np.any(duration <= 0):
         raise ValueError("events['duration'] must be positive, finite times (s).")
+    samples = events["n_samples"].to_numpy()
+    if samples.dtype.kind not in "iu" or np.any(samples < 1):
+        raise ValueError("events['n_samples'] must hold whole numbers of samples >= 1.")
 
 
 def sample_interval(events) -> float:
