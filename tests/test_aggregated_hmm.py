@@ -8,7 +8,7 @@ from skion import AggregatedHMM
 from skion.datasets import aggregated_chain, make_patch_clamp
 from skion.hmm import forward_backward
 from skion.hmm._aggregated_chain import AggregatedChain
-from skion.hmm._count_kernels import count_forward_backward
+from skion.hmm._count_kernels import block_log_likelihoods, count_forward_backward
 
 DT = 1e-4
 RATES = np.array([300.0, 1200.0, 600.0, 500.0])  # C1->C2, C2->O, C2->C1, O->C2
@@ -36,6 +36,22 @@ def test_compiled_kernel_matches_the_reference_recursion():
     np.testing.assert_allclose(gamma, expected, atol=1e-12)
     assert log_scale == pytest.approx(loglik, abs=1e-8)
     assert xi.sum() == pytest.approx(len(emission) - 1)
+
+
+def test_block_log_likelihoods_restart_every_block():
+    rng = np.random.default_rng(1)
+    chain = AggregatedChain(3, 2, 1)
+    A, initial = chain.transition(RATES, DT), chain.initial(RATES)
+    emission = rng.random((2500, 4))
+    blocks = block_log_likelihoods(emission, chain.level, A, initial, 1000)
+    expected = [
+        count_forward_backward(emission[start : start + 1000], chain.level, A, initial)[2]
+        for start in (0, 1000, 2000)
+    ]
+    np.testing.assert_allclose(blocks, expected, rtol=1e-10)
+    emission[1500] = 0.0  # a row no state can emit: only its block is impossible
+    blocks = block_log_likelihoods(emission, chain.level, A, initial, 1000)
+    assert np.isneginf(blocks[1]) and np.isfinite(blocks[[0, 2]]).all()
 
 
 def test_rate_m_step_recovers_rates_from_expected_counts():
@@ -95,6 +111,28 @@ def test_labels_fix_the_counts_and_em_learns_the_hidden_kinetics():
     assert hmm.unitary_current_ == pytest.approx(2.0, rel=0.01)
     # the open dwell (1 / O->C2 rate, 2 ms) is what the labels show directly
     assert hmm.rates_[2, 1] == pytest.approx(500.0, rel=0.1)
+
+
+def test_a_baseline_a_whole_level_off_is_moved_back(monkeypatch):
+    """Ten channels at an open probability of 0.6: a baseline one step low over half the
+    recording explains every sample as well as the right one (one channel more open);
+    only the kinetics tell, and baseline tracking alone never leaves it."""
+    X, y, _, baseline = make_patch_clamp(
+        60_000, kinetics="high", n_channels=10, unitary_current=1.0, noise=0.3,
+        drift="ramp", drift_amplitude=2.0, random_state=5,
+    )  # fmt: skip
+    hmm = AggregatedHMM(sampling_rate=10_000).fit(X, y)
+    # one step low from row 32,000 on (a boundary of the check's 4,000-row blocks)
+    wrong = baseline - (np.arange(len(X)) >= 32_000)
+    monkeypatch.setattr(AggregatedHMM, "_start_baseline", lambda *args: wrong)
+    (moved,), changed = hmm._shift_levels([X[:, 0]], [wrong], hmm._params)
+    assert changed
+    np.testing.assert_allclose(moved, baseline, atol=0.01)  # moved by the fitted step
+    assert np.mean(hmm.predict(X) == y) > 0.85
+    error = hmm.predict_baseline(X) - baseline
+    assert np.sqrt(np.mean(error**2)) < 0.05
+    (kept,), changed = hmm._shift_levels([X[:, 0]], [baseline], hmm._params)
+    assert not changed and np.array_equal(kept, baseline)
 
 
 def test_recordings_are_decoded_independently():

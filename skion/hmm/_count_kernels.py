@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["count_forward_backward"]
+__all__ = ["block_log_likelihoods", "count_forward_backward"]
 
 #: Rows between stored forward variables; a block of this many rows is recomputed in
 #: the backward pass (memory: block * n_states floats).
@@ -39,6 +39,33 @@ def _advance(previous, emission_row, level, transition, out):
         out[j] *= emission_row[level[j]]
         total += out[j]
     return total
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _block_kernel(emission, level, transition, initial, block, out):
+    """``out[b]``: log-likelihood of block ``b`` of rows, started from ``initial``."""
+    n_samples = emission.shape[0]
+    n_states = level.shape[0]
+    alpha = np.empty(n_states)
+    nxt = np.empty(n_states)
+    for b in range(out.shape[0]):
+        start = b * block
+        total = 0.0
+        for j in range(n_states):
+            alpha[j] = initial[j] * emission[start, level[j]]
+            total += alpha[j]
+        loglik = 0.0
+        for t in range(start, min(start + block, n_samples)):
+            if t > start:
+                total = _advance(alpha, emission[t], level, transition, nxt)
+                alpha, nxt = nxt, alpha
+            if not total > 0.0:
+                loglik = -np.inf
+                break
+            loglik += np.log(total)
+            for j in range(n_states):
+                alpha[j] /= total
+        out[b] = loglik
 
 
 @njit(cache=True, nogil=True, fastmath=True)
@@ -149,3 +176,37 @@ def count_forward_backward(emission, level, transition, initial, xi=None):
     if bad >= 0:
         raise ValueError(f"The observations have probability zero under the model at row {bad}.")
     return gamma, xi, log_scale
+
+
+def block_log_likelihoods(emission, level, transition, initial, block):
+    """Log-likelihood of every block of ``block`` rows, each started afresh from ``initial``.
+
+    Forward pass only (no posteriors are kept): blocks are scored independently, so that
+    alternatives for one block (e.g. its baseline moved by a whole level) can be compared
+    without the rest of the recording.
+
+    Parameters
+    ----------
+    emission : ndarray of shape (n_samples, n_counts), float64
+        Emission likelihood of every count, each row scaled by a positive constant.
+    level : ndarray of shape (n_states,), int64
+        Count (open channels) of every aggregated state.
+    transition : ndarray of shape (n_states, n_states)
+        Row-stochastic transition matrix.
+    initial : ndarray of shape (n_states,)
+        Distribution of the state at the start of every block.
+    block : int
+        Rows per block (the last may be shorter).
+
+    Returns
+    -------
+    loglik : ndarray of shape (ceil(n_samples / block),)
+        Log-likelihood of every block up to its rows' scaling constants; ``-inf`` where
+        a row has probability zero.
+    """
+    emission = np.ascontiguousarray(emission, dtype=np.float64)
+    out = np.empty(-(-len(emission) // block))
+    _block_kernel(
+        emission, level, np.ascontiguousarray(transition, dtype=np.float64), initial, block, out
+    )
+    return out
