@@ -102,6 +102,21 @@ def test_high_noise_and_drift_are_tracked_without_labels():
     assert np.mean(hmm.predict(X, groups=groups) == y) > 0.9
 
 
+def test_a_given_inward_current_helps_where_the_levels_hide():
+    """Noise 0.6 of the step: no peaks, so the levels come from the step search, which
+    runs with the step's size; a given negative current used to fix the M-step's step to
+    the other sign there (noise fitted at 16 times its value, every count wrong)."""
+    X, y, _, _ = make_patch_clamp(
+        100_000, kinetics="fast", n_channels=2, unitary_current=-1.0, noise=0.6,
+        offset=2.0, random_state=6,
+    )  # fmt: skip
+    hmm = AggregatedHMM(unitary_current=-1.0, baseline="constant").fit(X)
+    assert hmm.unitary_current_ == -1.0
+    assert hmm.n_channels_ == 2
+    assert hmm.noise_sd_ == pytest.approx(0.6, rel=0.05)
+    assert np.mean(hmm.predict(X) == y) > 0.8
+
+
 def test_labels_fix_the_counts_and_em_learns_the_hidden_kinetics():
     X, y, _, _ = make_patch_clamp(
         200_000, kinetics="fast", n_channels=2, noise=0.2, unitary_current=2.0, random_state=2

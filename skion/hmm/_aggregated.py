@@ -69,6 +69,9 @@ _WARM_ROWS = 250_000
 _MAX_OMEGA = 16.0
 #: Rows used to place a new recording's levels.
 _SHIFT_ROWS = 50_000
+#: Relative difference between a given unitary current and the step the peaks show
+#: beyond which the peaks are not used.
+_HINT_TOLERANCE = 0.15
 #: Baseline-only EM rounds when predicting a new recording.
 _PREDICT_ROUNDS = 4
 #: Whole unitary steps (either way) by which the level check may move a block's baseline.
@@ -386,8 +389,8 @@ class AggregatedHMM(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
         """
         drifts = self._drift_candidates(x)
         found = []
-        for drift in drifts if self.unitary_current is None else ():
-            lattice = calibrate_lattice(x - drift)
+        for drift in drifts:
+            lattice = self._hinted(calibrate_lattice(x - drift))
             if lattice is not None:
                 score = self._lattice_score(x - drift, lattice)
                 found.append(((lattice.smoothing, -score), lattice, drift))
@@ -400,6 +403,19 @@ class AggregatedHMM(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
             return self._search_lattice(x - drifts[2])[0], drifts[2]
         except ValueError:
             return self._search_lattice(x - drifts[1])[0], drifts[1]
+
+    def _hinted(self, lattice):
+        """A lattice the density's peaks show, with the given ``unitary_current``'s size
+        as its step; ``None`` if the peaks are more than ``_HINT_TOLERANCE`` off it (the
+        step search then starts from the hint alone). A given step thus still lets the
+        peaks place the levels, as they do without it."""
+        if lattice is None or self.unitary_current is None:
+            return lattice
+        step = abs(float(self.unitary_current))
+        if abs(lattice.step / step - 1) > _HINT_TOLERANCE:
+            return None
+        n_levels = round((lattice.n_levels - 1) * lattice.step / step) + 1
+        return replace(lattice, step=step, n_levels=n_levels)
 
     @staticmethod
     def _lattice_score(x, lattice):
@@ -613,8 +629,8 @@ class AggregatedHMM(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
             num = sum((x - b) @ m for x, b, (m, _) in zip(xs, new_baselines, moments, strict=True))
             den = sum(m2.sum() for _, m2 in moments)
             step = num / den if den > 0 else params.step
-        else:
-            step = float(self.unitary_current)
+        else:  # its size: the sign is the orientation being fitted (both are tried)
+            step = float(np.copysign(abs(self.unitary_current), params.step))
         sq, n = 0.0, 0
         for x, b, (mean_k, mean_k2) in zip(xs, new_baselines, moments, strict=True):
             r = x - b
@@ -901,10 +917,12 @@ class AggregatedHMM(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
         if lattice.smoothing == 1 and sharp:  # sharp levels: the binomial's best few
             placement, _ = self._structure_by_em(flat, lattice, dt, self._structure(flat, lattice))
             (n_channels, closed), step, noise = placement, lattice.step, lattice.noise_sd
-        else:  # the weights of blurred levels are not reliable enough: try them all
+        else:  # the weights of blurred levels are not reliable enough: try them all,
+            # and one channel fewer than the levels seen (a level of the search's fit can
+            # hold only the noise's tails: 2 channels at noise 0.6 step showed 4 levels)
             placements = [
                 (n_channels, lattice.offset - below * lattice.step)
-                for n_channels, below in self._placements(lattice.n_levels - 1)
+                for n_channels, below in self._placements(max(lattice.n_levels - 2, 1))
             ]
             (n_channels, _), (closed, step, noise) = self._structure_by_em(
                 flat, lattice, dt, placements
