@@ -918,11 +918,14 @@ class AggregatedHMM(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
             placement, _ = self._structure_by_em(flat, lattice, dt, self._structure(flat, lattice))
             (n_channels, closed), step, noise = placement, lattice.step, lattice.noise_sd
         else:  # the weights of blurred levels are not reliable enough: try them all,
-            # and one channel fewer than the levels seen (a level of the search's fit can
+            # from one channel fewer than the levels seen (a level of the search's fit can
             # hold only the noise's tails: 2 channels at noise 0.6 step showed 4 levels)
+            # to _EXTRA_LEVELS more (5 channels with a ramp showed 3 levels)
+            seen = lattice.n_levels - 1
+            options = {*self._placements(max(seen - 1, 1)), *self._placements(seen)}
             placements = [
                 (n_channels, lattice.offset - below * lattice.step)
-                for n_channels, below in self._placements(max(lattice.n_levels - 2, 1))
+                for n_channels, below in sorted(options)
             ]
             (n_channels, _), (closed, step, noise) = self._structure_by_em(
                 flat, lattice, dt, placements
