@@ -8,7 +8,7 @@ import sklearn
 from sklearn.pipeline import Pipeline
 
 from skion import HMMClassifier, LatticeDetrender, ZScoreWindower
-from skion.datasets import make_ion_switching
+from skion.datasets import make_ion_switching, make_patch_clamp
 
 
 def _true_current(X, models):
@@ -125,6 +125,21 @@ def test_clean_lattice_does_not_warn():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         LatticeDetrender().fit(X, y)
+
+
+def test_warns_when_training_recordings_start_whole_steps_apart():
+    """One closed level anchors every recording: a recording offset by two steps is
+    cleaned two channels off, which the labels show in fit."""
+    X, y, groups, _ = make_patch_clamp(
+        60_000, kinetics="bursting", n_channels=5, n_recordings=3, unitary_current=1.23,
+        noise=0.25, random_state=0,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        LatticeDetrender().fit(X, y, groups=groups)
+    X[groups == 1, 0] += 2 * 1.23
+    with pytest.warns(UserWarning, match=r"recording\(s\) .*1 \(\+1\.0 steps\)"):
+        LatticeDetrender().fit(X, y, groups=groups)
 
 
 @pytest.mark.parametrize(

@@ -130,6 +130,34 @@ def lattice_baseline(
     return reference + step / (2 * np.pi) * drift_phase + hum
 
 
+def _check_anchoring(residual, bounds, step):
+    """Warn about training recordings whose lattice baseline is whole steps off their labels.
+
+    ``residual`` is the cleaned current less the labelled channels: about zero where the
+    lattice holds, about a whole number of steps where the anchoring failed. The phase
+    fixes the baseline only modulo one step, so a recording whose closed level (after
+    the coarse trend) starts more than half a step from the others' is cleaned whole
+    steps off, and a model trained after it learns counts shifted by that many channels.
+    """
+    offsets = np.array(
+        [np.median(residual[start:end]) / step for start, end in zip(*bounds, strict=True)]
+    )
+    whole = np.round(offsets)
+    off = np.flatnonzero((whole != 0) & (np.abs(offsets - whole) < 0.25))
+    if off.size:
+        listed = ", ".join(f"{i} ({offsets[i]:+.1f} steps)" for i in off[:5])
+        warnings.warn(
+            f"The lattice baseline of training recording(s) {listed} is whole steps off "
+            "their labels: LatticeDetrender anchors every recording at one closed level "
+            "(closed_level_), and these recordings start more than half a step from it "
+            "(different offsets, or drift before the first rows). Recordings like them are "
+            "cleaned whole channels off. Use LatticeScaler (skion fit --calibration "
+            "recording), which calibrates each recording on its own, or null the offsets.",
+            UserWarning,
+            stacklevel=4,  # the caller of fit (through _fit_context)
+        )
+
+
 def check_counts(y, n_samples, *, min_classes=2):
     """``y`` as float64 open-channel counts of ``n_samples`` rows, or a clear error."""
     y = column_or_1d(y, warn=True)
@@ -226,15 +254,17 @@ class LatticeDetrender(PlainRequestsMixin, RecordingTransformerMixin, BaseEstima
     -----
     The lattice assumes the same single-channel current ``step`` in every recording
     (identical channels, the same gain); a recording with another gain breaks it. The
-    first block of each recording must be within half a step of ``closed_level_``
-    once the coarse trend is removed, as for ``ZScoreWindower(detrend_anchor="start")``.
-    Noise blurs the lattice (see ``coherence_``), whose phase signal decays as
-    ``exp(-2 pi^2 noise^2 / step^2)``. Measured on ``make_patch_clamp`` (3 channels, a
-    sine drift of 3 steps, three draws each), the rms baseline error is 0.003 step at
-    noise/step 0.1, 0.016 at 0.3, 0.08-0.54 at 0.4 and over one step at 0.5 and 0.6:
-    beyond a noise of about 0.35 step use :class:`skion.AggregatedHMM`, which tracks the
-    baseline from decoded counts (0.02 step at 0.6). Time and memory are O(n_samples),
-    one recording at a time.
+    first block of each recording must be within half a step of ``closed_level_`` once
+    the coarse trend is removed, as for ``ZScoreWindower(detrend_anchor="start")``;
+    ``fit`` warns when the labels show a training recording cleaned whole steps off
+    (recordings with offsets that differ by more than half a step: use
+    :class:`skion.LatticeScaler` for them). Noise blurs the lattice (see
+    ``coherence_``), whose phase signal decays as ``exp(-2 pi^2 noise^2 / step^2)``.
+    Measured on ``make_patch_clamp`` (3 channels, a sine drift of 3 steps, three draws
+    each), the rms baseline error is 0.003 step at noise/step 0.1, 0.016 at 0.3,
+    0.08-0.54 at 0.4 and over one step at 0.5 and 0.6: beyond a noise of about 0.35 step
+    use :class:`skion.AggregatedHMM`, which tracks the baseline from decoded counts
+    (0.02 step at 0.6). Time and memory are O(n_samples), one recording at a time.
 
     Examples
     --------
@@ -316,9 +346,8 @@ class LatticeDetrender(PlainRequestsMixin, RecordingTransformerMixin, BaseEstima
             counts = check_counts(y, len(current))
             step, level = self._learn_lattice(coarse, counts, bounds, step, level)
         self.step_, self.closed_level_ = float(step), float(level)
-        self.coherence_ = _coherence(
-            coarse - self._baseline(coarse, bounds), self.step_, self.block
-        )
+        cleaned = coarse - self._baseline(coarse, bounds)
+        self.coherence_ = _coherence(cleaned, self.step_, self.block)
         if self.coherence_ < 4.0 / self.block:
             warnings.warn(
                 f"The level lattice is barely visible (coherence_={self.coherence_:.2g} for "
@@ -328,6 +357,8 @@ class LatticeDetrender(PlainRequestsMixin, RecordingTransformerMixin, BaseEstima
                 UserWarning,
                 stacklevel=2,
             )
+        elif learn:
+            _check_anchoring(cleaned - self.step_ * counts, bounds, self.step_)
         return self
 
     def transform(self, X: ArrayLike, groups: ArrayLike | None = None) -> np.ndarray:
