@@ -320,3 +320,30 @@ def test_fit_with_per_recording_calibration_predicts_another_rig(recordings_csv,
         assert main([*predict, "--out", str(out)]) == 0
         predictions.append(pd.read_csv(out)["open_channels"].to_numpy())
     assert np.mean(predictions[0] == predictions[1]) > 0.97
+
+
+def test_counts_never_exceed_the_channels_calibration_found():
+    """A per-recording pipeline predicts no more channels than each recording shows."""
+    import sklearn
+    from sklearn.dummy import DummyClassifier
+    from sklearn.pipeline import Pipeline
+
+    from skion.cli._files import calibrated_counts
+    from skion.cli._models import _cleaning
+    from skion.datasets import make_patch_clamp
+
+    X5, y5, _, _ = make_patch_clamp(
+        30_000, kinetics="fast", n_channels=5, unitary_current=1.5, noise=0.2, random_state=0
+    )
+    X3, _, _, _ = make_patch_clamp(
+        30_000, kinetics="fast", n_channels=3, unitary_current=-2.0, noise=0.3, random_state=1
+    )
+    always_five = DummyClassifier(strategy="constant", constant=5)
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = Pipeline([("clean", _cleaning("recording")), ("dummy", always_five)])
+        model.fit(X5, y5)
+    counts, table = calibrated_counts(model, X3, None)
+    assert table["n_channels"].tolist() == [3]
+    np.testing.assert_array_equal(counts, 3)
+    counts, table = calibrated_counts(model, X5, None)
+    np.testing.assert_array_equal(counts, 5)

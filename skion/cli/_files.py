@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import sklearn
+import sklearn.pipeline
 
 from .._persistence import ModelFileError, dump_estimator, read_model_file
 from ..datasets import read_recording
@@ -243,10 +244,31 @@ def _load_for(data, model_path, reading, other_rate):
     return model, recording, X, groups, rows
 
 
+def calibrated_counts(model, X, groups):
+    """``(counts, table)``: a command-line pipeline's counts of every row.
+
+    A pipeline that calibrates every recording on its own (``--calibration recording``:
+    ``LatticeScaler`` first) calibrates each recording once and never predicts more open
+    channels than its calibration found (``table``: one row per recording; ``None`` for
+    a pipeline with one lattice, whose counts are returned as predicted).
+    """
+    from ..preprocessing import LatticeScaler
+
+    clean = getattr(model, "named_steps", {}).get("clean")
+    scaler = clean.steps[0][1] if isinstance(clean, sklearn.pipeline.Pipeline) else None
+    with sklearn.config_context(enable_metadata_routing=True):
+        if not isinstance(scaler, LatticeScaler):
+            return model.predict(X, groups=groups), None
+        units, table = scaler.calibrate(X, groups, return_transformed=True)
+        rest = sklearn.pipeline.Pipeline([("clean", clean[1:]), *model.steps[1:]])
+        counts = rest.predict(units, groups=groups)
+    lengths = (table["stop"] - table["start"]).to_numpy()
+    return np.minimum(counts, np.repeat(table["n_channels"].to_numpy(), lengths)), table
+
+
 def _predict(model, X, groups, rows):
     """One prediction per row of the file (``rows`` maps resampled rows back)."""
-    with sklearn.config_context(enable_metadata_routing=True):
-        y_pred = model.predict(X, groups=groups)
+    y_pred, _ = calibrated_counts(model, X, groups)
     return y_pred if rows is None else y_pred[rows]
 
 

@@ -13,13 +13,11 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-from sklearn import config_context
 
 from ..windowing import segment_bounds
 from ._errors import CommandError
-from ._files import _cleaning_at, _match_rate, read_data
+from ._files import _cleaning_at, _match_rate, calibrated_counts, read_data
 from ._kinetics import write_events
 
 __all__ = ["idealize", "idealize_unet", "unet_counts"]
@@ -127,14 +125,7 @@ def unet_counts(recording, data):
     payload = read_model_file(PRETRAINED_UNET_PATH)
     X, groups, rows = _match_rate(data, recording, payload["conditions"], "auto")
     model = _cleaning_at(payload["estimator"], recording, rows)
-    scaler, scale = (model.named_steps["clean"].named_steps[k] for k in ("baseline", "scale"))
-    with config_context(enable_metadata_routing=True):
-        units, table = scaler.calibrate(X, groups, return_transformed=True)
-        counts = model.named_steps["unet"].predict(
-            scale.transform(units, groups=groups), groups=groups
-        )
-    lengths = (table["stop"] - table["start"]).to_numpy()
-    counts = np.minimum(counts, np.repeat(table["n_channels"].to_numpy(), lengths))
+    counts, table = calibrated_counts(model, X, groups)
     return (counts if rows is None else counts[rows]), table
 
 
