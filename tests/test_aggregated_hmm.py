@@ -83,6 +83,20 @@ def test_without_labels_finds_channels_current_sign_and_noise():
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
 
 
+def test_the_levels_seen_compete_with_hidden_ones():
+    """3 channels at Po 0.6 with a random walk: the drift's tails put 0.05 % of the time
+    below the lowest level, the binomial shape then ranked 4 channels (one never open)
+    above 3, and 3 was not even tried; the levels as the peaks show them always are."""
+    X, y, _, _ = make_patch_clamp(
+        108_149, kinetics="high", n_channels=3, unitary_current=-1.3986, noise=0.388,
+        offset=4.23, drift="random_walk", drift_amplitude=2.43, hum_amplitude=0.14,
+        random_state=101,
+    )  # fmt: skip
+    hmm = AggregatedHMM(line_freq=50.0).fit(X)
+    assert hmm.n_channels_ == 3
+    assert hmm.open_probability_ == pytest.approx(np.mean(y) / 3, abs=0.01)
+
+
 def test_blurred_levels_may_hide_channels_above_them():
     """A ramp of 1.5 steps over 6 s blurs the levels: the lattice search shows 3 of the
     6 levels of 5 channels. The channel count is searched above the levels seen too
