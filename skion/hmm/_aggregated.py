@@ -578,7 +578,8 @@ class AggregatedHMM(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
         the fitted Po; ties go to the smaller N. The shape alone is a weak guide for
         many channels (it chose 9 channels for 10 at Po 0.6 on a drifting recording of
         300,000 rows, where short EM fits choose 10), so the best ``_PLACEMENTS`` are
-        returned for the time-aware fits of ``_structure_by_em`` to choose from.
+        returned for the time-aware fits of ``_structure_by_em`` to choose from, with the
+        lattice's own levels (none hidden) added when they are not among them.
         """
         sample = x[:: max(len(x) // _REFINE_ROWS, 1)]
         first, weights = level_weights(
