@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._requests import PlainRequestsMixin
 from ..preprocessing._cleaning import check_below_nyquist
+from ..preprocessing._lattice import lattice_baseline
 from ..windowing import segment_bounds
 from ._aggregated_chain import AggregatedChain, rate_bounds, stationary
 from ._baseline import fit_baseline
@@ -29,6 +30,7 @@ from ._calibration import (
 )
 from ._calibration import MIN_PEAK_MASS as MIN_LEVEL_MASS
 from ._count_kernels import block_log_likelihoods, count_forward_backward
+from ._jumps import jump_step
 from ._filter import UNDO_BELOW, decimation, estimate_filter_cutoff, undo_filter
 
 __all__ = ["AggregatedHMM"]
@@ -63,6 +65,11 @@ _MAX_NOISE_EXCESS = 8.0
 _MAX_BASELINE_STEPS = 50.0
 #: The noise sd may not collapse below this fraction of the step (a degenerate fit).
 _MIN_NOISE_RATIO = 1e-3
+#: Phase blocks per baseline window of the drift candidate that follows the lattice.
+_PHASE_BLOCK_FRACTION = 4
+#: Noise (in steps) to which the current is averaged down before its lattice phase is
+#: measured.
+_PHASE_MAX_NOISE = 0.2
 #: Rows of the warm-up EM that precedes EM on long data.
 _WARM_ROWS = 250_000
 #: Largest over-relaxation of the EM step of the log-rates.
@@ -429,10 +436,36 @@ class AggregatedHMM(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
         return loglik - 0.5 * np.log(len(sample)) * lattice.n_levels / len(sample)
 
     def _drift_candidates(self, x):
-        """No drift, the cubic trend of ``x`` in time, and its moving mean (zero median)."""
+        """No drift, the cubic trend of ``x`` in time, its moving mean, and the drift
+        that keeps the current on the lattice of the step its jumps show (zero median)."""
         t = np.linspace(-1.0, 1.0, len(x))
         cubic = np.polynomial.Polynomial.fit(t, x, deg=3)(t) if len(x) > 3 else np.zeros(len(x))
-        return [np.zeros(len(x)), cubic - np.median(cubic), self._coarse_drift(x)]
+        candidates = [np.zeros(len(x)), cubic - np.median(cubic), self._coarse_drift(x)]
+        sd = noise_sd(x)
+        step = jump_step(x[:CALIBRATION_ROWS], sd)
+        drift = None if step is None else self._lattice_drift(x, step, sd)
+        return candidates if drift is None else [*candidates, drift]
+
+    def _lattice_drift(self, x, step, sd):
+        """Drift (zero median) that keeps ``x`` on a lattice of spacing ``step`` (see
+        ``lattice_baseline``), from the current averaged down to ``_PHASE_MAX_NOISE``
+        step of noise (the lattice's phase fades as ``exp(-2 pi^2 sd^2 / step^2)``, and
+        dwells long enough to show jumps stay on their levels); ``None`` without a
+        tracked baseline. Unlike a moving mean it does not follow the channels' gating,
+        however slow."""
+        window = self._window()
+        if window is None:
+            return None
+        smoothing = int(np.clip(np.ceil((sd / (_PHASE_MAX_NOISE * step)) ** 2), 1, window // 4))
+        drift = lattice_baseline(
+            uniform_filter1d(x, smoothing, mode="nearest") if smoothing > 1 else x,
+            step=step,
+            reference=float(np.median(x[:window])),
+            block=max(window // _PHASE_BLOCK_FRACTION, 2),
+            line_freq=self.line_freq,
+            sampling_rate=self._model_rate(),
+        )
+        return drift - np.median(drift)
 
     def _short_em(self, x, baseline, chain, step, noise, dt, n_iter, *, track=False):
         """A few EM iterations on one recording from a constant baseline.
@@ -1034,11 +1067,15 @@ class AggregatedHMM(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
 
     def _start_baseline(self, x, params, weights):
         """Starting baseline of a new recording: the lattice shift that best explains its
-        current, with or without the coarse drift removed (whichever explains it better;
-        the moving mean that removes drift also follows slow gating)."""
+        current, with no drift, the coarse drift or the lattice's drift removed
+        (whichever explains it best; the moving mean that removes drift also follows
+        slow gating)."""
         best = None
-        drift = self._coarse_drift(x)
-        for trend in (np.zeros(len(x)), drift) if np.any(drift) else (drift,):
+        trends = [np.zeros(len(x))]
+        for drift in (self._coarse_drift(x), self._lattice_drift(x, abs(params.step), params.noise)):
+            if drift is not None and np.any(drift):
+                trends.append(drift)
+        for trend in trends:
             offset, loglik = self._best_shift((x - trend)[:_SHIFT_ROWS], params, weights)
             if best is None or loglik > best[1]:
                 best = (offset + trend, loglik)
