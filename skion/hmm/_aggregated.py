@@ -30,8 +30,8 @@ from ._calibration import (
 )
 from ._calibration import MIN_PEAK_MASS as MIN_LEVEL_MASS
 from ._count_kernels import block_log_likelihoods, count_forward_backward
-from ._jumps import jump_step
 from ._filter import UNDO_BELOW, decimation, estimate_filter_cutoff, undo_filter
+from ._jumps import jump_step
 
 __all__ = ["AggregatedHMM"]
 
@@ -1072,7 +1072,8 @@ class AggregatedHMM(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
         slow gating)."""
         best = None
         trends = [np.zeros(len(x))]
-        for drift in (self._coarse_drift(x), self._lattice_drift(x, abs(params.step), params.noise)):
+        lattice_drift = self._lattice_drift(x, abs(params.step), params.noise)
+        for drift in (self._coarse_drift(x), lattice_drift):
             if drift is not None and np.any(drift):
                 trends.append(drift)
         for trend in trends:
