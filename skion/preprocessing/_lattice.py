@@ -76,7 +76,7 @@ def within_block_step(parts, block):
     return float(dx @ dk) / spread if spread > 0 else None
 
 
-def _coherence(x: np.ndarray, step: float, block: int) -> float:
+def lattice_coherence(x: np.ndarray, step: float, block: int) -> float:
     """Mean squared length of the block means of ``exp(2 pi i x / step)``.
 
     Close to 1 when every block's samples sit on a lattice of spacing ``step`` (whatever
@@ -347,7 +347,7 @@ class LatticeDetrender(PlainRequestsMixin, RecordingTransformerMixin, BaseEstima
             step, level = self._learn_lattice(coarse, counts, bounds, step, level)
         self.step_, self.closed_level_ = float(step), float(level)
         cleaned = coarse - self._baseline(coarse, bounds)
-        self.coherence_ = _coherence(cleaned, self.step_, self.block)
+        self.coherence_ = lattice_coherence(cleaned, self.step_, self.block)
         if self.coherence_ < 4.0 / self.block:
             warnings.warn(
                 f"The level lattice is barely visible (coherence_={self.coherence_:.2g} for "
