@@ -69,8 +69,9 @@ def test_hum_is_fitted_only_when_asked():
         60_000, regime="3_channels", line_hum=0.5, random_state=2, return_model=True
     )
     truth = _true_current(X, models)
-    with pytest.warns(UserWarning, match="barely visible"):
+    with pytest.warns(UserWarning, match="barely visible") as record:
         blind = LatticeDetrender().fit(X, y)
+    assert record[0].filename == __file__  # the warning points at the caller's line
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         tuned = LatticeDetrender(line_freq=50.0).fit(X, y)

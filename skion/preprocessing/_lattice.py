@@ -355,7 +355,7 @@ class LatticeDetrender(PlainRequestsMixin, RecordingTransformerMixin, BaseEstima
                 f"step_={self.step_:.3g}, so the drift estimate is mostly noise. Increase "
                 "block, give line_freq, or check step.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=3,  # the caller of fit (through _fit_context)
             )
         elif learn:
             _check_anchoring(cleaned - self.step_ * counts, bounds, self.step_)
