@@ -26,6 +26,7 @@ channels, any scheme, noise 0.1-0.45 step, 40,000-150,000 rows, seeds S..S+N-1):
 the grid's fixed cells may hide a failure, new draws find it.
 
     python benchmarks/idealization_grid.py [--samples 300000] [--quick] [--extra-only]
+        [--regime "6 slow" ...]
         [--draws N --seed S] [--unet] [--speed] [--out docs/_static/idealization_grid.md]
 """
 
@@ -51,6 +52,7 @@ REGIMES = {  # name -> (channels, scheme)
     "1 fast": (1, "fast"),
     "3 bursting": (3, "bursting"),
     "5 bursting": (5, "bursting"),
+    "6 slow": (6, "slow"),
     "10 high Po": (10, "high"),
 }
 NOISE = (0.1, 0.3, 0.5, 0.6)
@@ -207,11 +209,17 @@ def main():
         "--draws", type=int, default=0, help="instead of the grid: this many random cells"
     )
     parser.add_argument("--seed", type=int, default=0, help="first seed of --draws")
+    parser.add_argument(
+        "--regime", action="append", choices=list(REGIMES), help="only this regime (repeatable)"
+    )
     parser.add_argument("--speed", action="store_true", help="also time the recursions")
     parser.add_argument("--out", help="also write the tables to this markdown file")
     args = parser.parse_args()
     noises = (0.3, 0.6) if args.quick else NOISE
-    cells = [(r, nz, 10_000, None) for r, nz in itertools.product(REGIMES, noises)] + EXTRA
+    regimes = args.regime or list(REGIMES)
+    cells = [(r, nz, 10_000, None) for r, nz in itertools.product(regimes, noises)]
+    if not args.regime:
+        cells += EXTRA
     if args.extra_only:
         cells = EXTRA
     runs = [(cell, args.samples, zlib.crc32(repr(cell).encode()) % 100_000) for cell in cells]
