@@ -145,6 +145,21 @@ def test_slow_channels_under_drift_keep_their_levels():
     assert np.sqrt(np.mean(error**2)) < 0.05 * 0.64
 
 
+def test_a_level_visited_only_in_another_recording_adds_a_channel():
+    """7 slow channels at an open probability of 1/3: the longest recording never has
+    more than 5 open, the other has 6 open in 142 samples. Fitted as 5 channels, those
+    samples were decoded as 5 open (macro-F1 0.85); the level above N, with EM's
+    likelihood gain, adds the channel."""
+    X, y, groups, _ = make_patch_clamp(
+        51_901, kinetics="slow", n_channels=7, n_recordings=2, unitary_current=-1.0945,
+        noise=0.1423, offset=-1.427, hum_amplitude=0.109, random_state=2012,
+    )  # fmt: skip
+    assert y[groups == 0].max() == 5 and np.sum(y[groups == 1] == 6) == 142
+    hmm = AggregatedHMM(line_freq=50.0).fit(X, groups=groups)
+    assert hmm.n_channels_ >= 6
+    assert f1_score(y, hmm.predict(X, groups=groups), average="macro") > 0.99
+
+
 def test_high_noise_and_drift_are_tracked_without_labels():
     """Noise 0.6 of the step and a 3-step sine drift: the levels hide in the histogram."""
     X, y, groups, baseline = make_patch_clamp(
