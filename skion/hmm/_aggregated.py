@@ -70,8 +70,9 @@ _PHASE_BLOCK_FRACTION = 4
 #: Noise (in steps) to which the current is averaged down before its lattice phase is
 #: measured.
 _PHASE_MAX_NOISE = 0.2
-#: Index, among the calibration's drift candidates, of the one from the jumps' step.
-_JUMPS_DRIFT = 3
+#: The calibration's drift candidates, in order: none, a cubic trend, a moving mean, and
+#: the drift that keeps the current on the lattice of its jumps' step.
+_NO_DRIFT, _CUBIC, _MOVING_MEAN, _LATTICE_DRIFT = range(4)
 #: Coherence (times the phase block's rows) below which the lattice's phase is noise:
 #: ``1`` for no lattice; 15-250 measured on 16 random recordings of 1-8 channels, whose
 #: lattice drifts then came within 0.03 step of the truth.
@@ -390,8 +391,10 @@ class AggregatedHMM(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
         """Step, noise and visited levels of one recording, with its coarse drift and
         whether that is the drift that keeps the current on the lattice of its jumps.
 
-        Three coarse drifts are tried: none, a cubic trend in time, and a moving mean
-        (which also follows slow gating). The lattice that shows at the least smoothing
+        Up to four coarse drifts are tried: none, a cubic trend in time, a moving mean
+        (which also follows slow gating), and the drift that keeps the current on the
+        lattice of the step its jumps show (where the jumps are resolved: slow gating,
+        whose dwells the moving mean follows). The lattice that shows at the least smoothing
         wins, and among those the one that explains the single samples best (lattice
         mixture log-likelihood per sample, less half a log of the sample size per
         level): a drift of a few steps can fake a lattice of another spacing after
@@ -407,15 +410,15 @@ class AggregatedHMM(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
             lattice = self._hinted(calibrate_lattice(x - drift))
             if lattice is not None:
                 score = self._lattice_score(x - drift, lattice)
-                found.append(((lattice.smoothing, -score), lattice, drift, i == _JUMPS_DRIFT))
+                found.append(((lattice.smoothing, -score), lattice, drift, i))
         if found:
             return min(found, key=lambda candidate: candidate[0])[1:]
         # no peaks: search on the current less its moving mean, and if that fails (the
         # moving mean blurred a sine drift into 12 levels for 10 channels) less the cubic
         try:
-            return self._search_lattice(x - drifts[2])[0], drifts[2], False
+            return self._search_lattice(x - drifts[_MOVING_MEAN])[0], drifts[2], _MOVING_MEAN
         except ValueError:
-            return self._search_lattice(x - drifts[1])[0], drifts[1], False
+            return self._search_lattice(x - drifts[_CUBIC])[0], drifts[1], _CUBIC
 
     def _hinted(self, lattice):
         """A lattice the density's peaks show, with the given ``unitary_current``'s size
@@ -441,12 +444,19 @@ class AggregatedHMM(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
         )
         return loglik - 0.5 * np.log(len(sample)) * lattice.n_levels / len(sample)
 
+    @staticmethod
+    def _cubic_drift(x):
+        """Cubic trend of ``x`` in time (zero median)."""
+        if len(x) <= 3:
+            return np.zeros(len(x))
+        t = np.linspace(-1.0, 1.0, len(x))
+        cubic = np.polynomial.Polynomial.fit(t, x, deg=3)(t)
+        return cubic - np.median(cubic)
+
     def _drift_candidates(self, x):
         """No drift, the cubic trend of ``x`` in time, its moving mean, and the drift
         that keeps the current on the lattice of the step its jumps show (zero median)."""
-        t = np.linspace(-1.0, 1.0, len(x))
-        cubic = np.polynomial.Polynomial.fit(t, x, deg=3)(t) if len(x) > 3 else np.zeros(len(x))
-        candidates = [np.zeros(len(x)), cubic - np.median(cubic), self._coarse_drift(x)]
+        candidates = [np.zeros(len(x)), self._cubic_drift(x), self._coarse_drift(x)]
         sd = noise_sd(x)
         step = jump_step(x[:CALIBRATION_ROWS], sd)
         drift = None if step is None else self._lattice_drift(x, step, sd)
@@ -761,7 +771,7 @@ class AggregatedHMM(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
             ends = np.cumsum([len(x) for x in xs])
             starts = ends - np.diff(ends, prepend=0)
         dt = 1.0 / self._model_rate()
-        self._follow_lattice = False
+        self._drift_kind = _MOVING_MEAN
         if y is not None:
             params, baselines, labels = self._supervised_start(xs, y, starts, ends, dt)
         else:
@@ -1004,7 +1014,7 @@ class AggregatedHMM(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
                 f"The longest recording has {len(x)} rows; finding the levels without "
                 f"labels needs at least {_MIN_ROWS}. Fit on a longer recording, or give y."
             )
-        lattice, drift, self._follow_lattice = self._calibrate(x)
+        lattice, drift, self._drift_kind = self._calibrate(x)
         sharp = lattice.noise_sd <= _BINOMIAL_MAX_NOISE * lattice.step
         flat = x - drift
         if lattice.smoothing == 1 and sharp:  # sharp levels: the binomial's best few
@@ -1121,23 +1131,27 @@ class AggregatedHMM(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
 
     def _start_baseline(self, x, params, weights):
         """Starting baseline of a new recording: the lattice shift that best explains its
-        current, with or without the coarse drift removed, whichever explains it better;
-        less the lattice's drift at the fitted step instead where the calibration chose
-        that drift (slow gating, whose jumps size the step) and its phase is measurable.
-        (The moving mean follows slow gating, yet narrows the density: the mixture
-        likelihood preferred it to the lattice's drift, 0.30 step off where that was
-        0.02, on 4 slow channels at noise 0.43 step. Where gating is fast, the moving
-        mean is the better start: 10 channels at open probability 0.6, noise 0.3 step,
-        lost 1.3 points from the lattice's drift.)"""
-        best = None
-        drift = None
-        if getattr(self, "_follow_lattice", False):
+        current less a drift of the kind the calibration chose (``_drift_kind``).
+
+        The lattice's drift (at the fitted step) where the calibration chose it (slow
+        gating); no drift or the cubic trend, whichever explains the current better,
+        where it chose one of those; and no drift or the moving mean, whichever explains
+        it better, where it chose the moving mean (or labels were given). The mixture
+        likelihood alone would misjudge the moving mean, which follows slow gating yet
+        narrows the density: it was preferred to the lattice's drift (0.30 step off
+        where that was 0.02) on 4 slow channels at noise 0.43 step, and to no drift at
+        all (0.33 step off) on 6 slow channels at noise 0.5 step without drift. Where
+        gating is fast, the lattice's drift is the worse start (10 channels at an open
+        probability of 0.6, noise 0.3 step: 1.3 points lost).
+        """
+        kind = getattr(self, "_drift_kind", _MOVING_MEAN)
+        if kind == _LATTICE_DRIFT:
             drift = self._lattice_drift(x, abs(params.step), params.noise)
-        if drift is not None:
-            trends = [drift]
+            trends = [np.zeros(len(x))] if drift is None else [drift]
         else:
-            drift = self._coarse_drift(x)
+            drift = self._coarse_drift(x) if kind == _MOVING_MEAN else self._cubic_drift(x)
             trends = [np.zeros(len(x)), drift] if np.any(drift) else [drift]
+        best = None
         for trend in trends:
             offset, loglik = self._best_shift((x - trend)[:_SHIFT_ROWS], params, weights)
             if best is None or loglik > best[1]:
