@@ -389,7 +389,7 @@ class AggregatedHMM(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------ initialisation
     def _calibrate(self, x):
         """Step, noise and visited levels of one recording, with its coarse drift and
-        whether that is the drift that keeps the current on the lattice of its jumps.
+        that drift's kind (``_NO_DRIFT``, ``_CUBIC``, ``_MOVING_MEAN``, ``_LATTICE_DRIFT``).
 
         Up to four coarse drifts are tried: none, a cubic trend in time, a moving mean
         (which also follows slow gating), and the drift that keeps the current on the
@@ -416,9 +416,11 @@ class AggregatedHMM(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
         # no peaks: search on the current less its moving mean, and if that fails (the
         # moving mean blurred a sine drift into 12 levels for 10 channels) less the cubic
         try:
-            return self._search_lattice(x - drifts[_MOVING_MEAN])[0], drifts[2], _MOVING_MEAN
+            drift, kind = drifts[_MOVING_MEAN], _MOVING_MEAN
+            return self._search_lattice(x - drift)[0], drift, kind
         except ValueError:
-            return self._search_lattice(x - drifts[_CUBIC])[0], drifts[1], _CUBIC
+            drift, kind = drifts[_CUBIC], _CUBIC
+            return self._search_lattice(x - drift)[0], drift, kind
 
     def _hinted(self, lattice):
         """A lattice the density's peaks show, with the given ``unitary_current``'s size
@@ -473,7 +475,8 @@ class AggregatedHMM(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
         window = self._window()
         if window is None:
             return None
-        smoothing = int(np.clip(np.ceil((sd / (_PHASE_MAX_NOISE * step)) ** 2), 1, window // 4))
+        most = max(window // 4, 1)
+        smoothing = int(np.clip(np.ceil((sd / (_PHASE_MAX_NOISE * step)) ** 2), 1, most))
         z = uniform_filter1d(x, smoothing, mode="nearest") if smoothing > 1 else x
         block = max(window // _PHASE_BLOCK_FRACTION, 2)
         if lattice_coherence(z, step, block) * block < _MIN_COHERENCE:

@@ -1,12 +1,12 @@
 """Unitary current from the sharp jumps of a recording, whatever its drift.
 
-Slow gating and drift are confounded in a density: when the channels stay minutes-long
-in a state, a moving mean (or any smooth baseline) follows them, and the lattice of the
-current less that baseline shows the wrong spacing (1.37 pA for 0.97 pA, three slow
-channels on a random walk). Gating, however, moves the current within one sample and
-drift does not: the differences of the mean current just after and just before each
-change point are whole multiples of the unitary current, with the drift's share of a
-few dozen samples negligible.
+Slow gating and drift are confounded in a density: when the channels dwell for tens of
+milliseconds or longer in a state, a moving mean (or any smooth baseline) follows them,
+and the lattice of the current less that baseline shows the wrong spacing (1.37 pA for
+0.97 pA, three slow channels on a random walk). Gating, however, moves the current
+within one sample and drift does not: the differences of the mean current just after
+and just before each change point are whole multiples of the unitary current, with the
+drift's share over a few dozen samples negligible.
 """
 
 from __future__ import annotations
