@@ -1148,8 +1148,8 @@ class AggregatedHMM(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
         The lattice's drift (at the fitted step) where the calibration chose it (slow
         gating); the calibration's own choice made on this recording (``_sharpest``,
         among no drift, the cubic, the moving mean and the lattice's drift) where it
-        chose no drift or the cubic (a cubic alone missed the random walks of other
-        recordings: 2.6 and 2.9 points lost); and no drift or the moving mean, whichever
+        chose no drift or the cubic (a cubic alone can miss another recording's random
+        walk); and no drift or the moving mean, whichever
         explains the current better, where it chose the moving mean (or labels were
         given), as measured over the conditions grid. The mixture
         likelihood alone would misjudge the moving mean, which follows slow gating yet
