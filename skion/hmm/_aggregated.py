@@ -144,6 +144,11 @@ def _e_step(xs, baselines, params, labels=None):
     return gammas, xi, loglik
 
 
+def _continued(fitted, refit):
+    """``_em``'s tuple of ``refit``, counting the iterations of ``fitted`` before it."""
+    return (*refit[:3], fitted[3] + refit[3], refit[4])
+
+
 def _moments(gamma):
     k = np.arange(gamma.shape[1])
     return gamma @ k, gamma @ (k * k)
@@ -464,12 +469,14 @@ class AggregatedHMM(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
         cubic = np.polynomial.Polynomial.fit(t, x, deg=3)(t)
         return cubic - np.median(cubic)
 
-    def _drift_candidates(self, x):
+    def _drift_candidates(self, x, step=None, sd=None):
         """No drift, the cubic trend of ``x`` in time, its moving mean, and the drift
-        that keeps the current on the lattice of the step its jumps show (zero median)."""
+        that keeps the current on the lattice of ``step`` (noise ``sd``), by default the
+        step its jumps show (zero median; the last is left out where it is unknown)."""
         candidates = [np.zeros(len(x)), self._cubic_drift(x), self._coarse_drift(x)]
-        sd = noise_sd(x)
-        step = jump_step(x[:CALIBRATION_ROWS], sd)
+        if step is None:
+            sd = noise_sd(x)
+            step = jump_step(x[:CALIBRATION_ROWS], sd)
         drift = None if step is None else self._lattice_drift(x, step, sd)
         return candidates if drift is None else [*candidates, drift]
 
@@ -484,10 +491,10 @@ class AggregatedHMM(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
         window = self._window()
         if window is None:
             return None
-        most = max(window // 4, 1)
+        most = max(window // _PHASE_BLOCK_FRACTION, 1)  # at most a phase block
         smoothing = int(np.clip(np.ceil((sd / (_PHASE_MAX_NOISE * step)) ** 2), 1, most))
         z = uniform_filter1d(x, smoothing, mode="nearest") if smoothing > 1 else x
-        block = max(window // _PHASE_BLOCK_FRACTION, 2)
+        block = max(most, 2)
         if lattice_coherence(z, step, block) * block < _MIN_COHERENCE:
             return None
         drift = lattice_baseline(
@@ -865,7 +872,7 @@ class AggregatedHMM(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
             )
             if refit[2] <= fitted[2]:
                 break
-            fitted = (*refit[:3], fitted[3] + refit[3], refit[4])
+            fitted = _continued(fitted, refit)
         return fitted
 
     def _levels_above(self, xs, baselines, params):
@@ -908,7 +915,7 @@ class AggregatedHMM(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
         gain = (refit[2] - bound) * n_total
         if gain <= 0.5 * (n_channels - params.chain.n_channels) * np.log(n_total):
             return fitted
-        return (*refit[:3], fitted[3] + refit[3], refit[4])
+        return _continued(fitted, refit)
 
     def _check_lattice(self, xs, baselines, params, bound):
         """Refuse a fit that is no lattice: no better than noise around a baseline
@@ -1149,15 +1156,14 @@ class AggregatedHMM(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
         gating); the calibration's own choice made on this recording (``_sharpest``,
         among no drift, the cubic, the moving mean and the lattice's drift) where it
         chose no drift or the cubic (a cubic alone can miss another recording's random
-        walk); and no drift or the moving mean, whichever
-        explains the current better, where it chose the moving mean (or labels were
-        given), as measured over the conditions grid. The mixture
-        likelihood alone would misjudge the moving mean, which follows slow gating yet
-        narrows the density: it was preferred to the lattice's drift (0.30 step off
-        where that was 0.02) on 4 slow channels at noise 0.43 step, and to no drift at
-        all (0.33 step off) on 6 slow channels at noise 0.5 step without drift. Where
-        gating is fast, the lattice's drift is the worse start (10 channels at an open
-        probability of 0.6, noise 0.3 step: 1.3 points lost).
+        walk); and no drift or the moving mean, whichever explains the current better,
+        where it chose the moving mean (or labels were given), as measured over the
+        conditions grid. The mixture likelihood alone would misjudge the moving mean,
+        which follows slow gating yet narrows the density: it was preferred to the
+        lattice's drift (0.30 step off where that was 0.02) on 4 slow channels at noise
+        0.43 step, and to no drift at all (0.33 step off) on 6 slow channels at noise 0.5
+        step without drift. Where gating is fast, the lattice's drift is the worse start
+        (10 channels at an open probability of 0.6, noise 0.3 step: 1.3 points lost).
         """
         kind = getattr(self, "_drift_kind", _MOVING_MEAN)
         if kind == _LATTICE_DRIFT:
@@ -1178,10 +1184,7 @@ class AggregatedHMM(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
     def _sharpest_drift(self, x, params):
         """The drift (none, cubic, moving mean, or the lattice's at the fitted step) that
         the calibration's own rule (``_sharpest``) chooses on this recording."""
-        drifts = [np.zeros(len(x)), self._cubic_drift(x), self._coarse_drift(x)]
-        lattice_drift = self._lattice_drift(x, abs(params.step), params.noise)
-        if lattice_drift is not None:
-            drifts.append(lattice_drift)
+        drifts = self._drift_candidates(x, abs(params.step), params.noise)
         found = self._sharpest(x, drifts)
         return drifts[0] if found is None else found[1]
 
