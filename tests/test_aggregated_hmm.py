@@ -278,3 +278,19 @@ def test_bad_input_is_named(params, y, match):
     labels = {None: None, "negative": -np.ones(1000), "three": np.full(1000, 3)}[y]
     with pytest.raises(ValueError, match=match):
         AggregatedHMM(**params).fit(X, labels)
+
+
+def test_the_sign_is_chosen_again_when_em_moves_to_another_lattice():
+    # Rig B of make_rigs (4 bursting channels, -2 pA, 1 kHz filter, a random walk of two
+    # steps), its second recording: calibrated as 3 channels of 3.4 pA, on which the
+    # positive sign won; EM then found 4 channels of 2.1 pA and kept that sign, every
+    # count read as 4 - k (macro-F1 0.18).
+    from skion.datasets import make_rigs
+
+    X, y, _, models = make_rigs(1_000_000, random_state=0)
+    rig_b = models[3]
+    assert rig_b.regime.startswith("B") and rig_b.step < 0
+    x, labels = X[rig_b.start : rig_b.stop], y[rig_b.start : rig_b.stop]
+    model = AggregatedHMM(sampling_rate=10_000, line_freq=50.0).fit(x)
+    assert model.unitary_current_ < 0 and model.n_channels_ == 4
+    assert f1_score(labels, model.predict(x), average="macro") > 0.9

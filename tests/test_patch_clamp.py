@@ -107,3 +107,21 @@ def test_oracle_is_exact_for_unfiltered_and_refuses_filtered():
 def test_bad_parameters_are_named(kwargs, match):
     with pytest.raises(ValueError, match=match):
         make_patch_clamp(10, **kwargs)
+
+
+def test_rigs_follow_their_conditions_rig_by_rig():
+    from skion.datasets import RIGS, make_rigs
+
+    X, y, groups, models = make_rigs(80_000, recordings_per_rig=2, random_state=3)
+    assert X.shape == (80_000, 1) and len(models) == 2 * len(RIGS)
+    assert [m.regime for m in models] == [rig for rig in RIGS for _ in range(2)]
+    for i, m in enumerate(models):
+        conditions = RIGS[m.regime]
+        np.testing.assert_array_equal(groups[m.start : m.stop], i)
+        assert m.step == conditions["unitary_current"]
+        assert m.filter_cutoff == conditions.get("filter_cutoff")
+        assert y[m.start : m.stop].max() <= conditions["n_channels"]
+    again = make_rigs(80_000, recordings_per_rig=2, random_state=3)
+    np.testing.assert_array_equal(X, again[0])
+    with pytest.raises(ValueError, match="fewer than one row per recording"):
+        make_rigs(7)

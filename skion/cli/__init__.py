@@ -251,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--n-samples",
         type=_positive_int(10_000),
         default=None,
-        help="samples in all 10 recordings (default 1,000,000; --quick 200,000)",
+        help="samples in all 8 recordings (default 1,000,000; --quick 200,000)",
     )
     demo.add_argument("--epochs", type=_positive_int(1), default=None, help="U-Net epochs")
     demo.add_argument(

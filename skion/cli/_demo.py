@@ -1,14 +1,20 @@
-"""``skion demo``: cross-validate the U-Net against the baselines on synthetic recordings.
+"""``skion demo``: every model on recordings from four simulated rigs, per rig.
 
-The embedded data set is ``make_ion_switching``'s ``mixed`` regime: ten recordings in
-the order of the competition's training batches, each regime twice, five with drift.
-Two folds of whole recordings, one recording of every regime in each (recordings 0, 2-5
-and 1, 6-9), test each model on recordings it never saw, of regimes it has seen. The
-exact Bayes posterior under the generating model is the ceiling.
+The embedded data set is :func:`skion.datasets.make_rigs`: two recordings from each of
+four rigs with their own channels, gating scheme, unitary current (size and sign),
+offset, noise, drift, hum and amplifier filter. Two folds of whole recordings, one
+recording of every rig in each, test each model on recordings it never saw, of rigs it
+has seen. Every recording is first calibrated on its own, without labels, into
+open-channel units (:class:`~skion.LatticeScaler`, as ``skion fit --calibration
+recording`` does), once for all models. The supervised models learn from the labels of
+the training fold; :class:`~skion.AggregatedHMM` and the pretrained U-Net use no labels
+(``skion idealize``). The exact Bayes posterior under the generating model is the ceiling
+where it is exact: the unfiltered rigs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections import Counter
@@ -20,8 +26,9 @@ import pandas as pd
 import sklearn
 from sklearn.base import clone
 from sklearn.metrics import f1_score
+from sklearn.pipeline import Pipeline
 
-from ..datasets import make_ion_switching, oracle_proba
+from ..datasets import RIGS, make_rigs, oracle_proba
 from ..metrics import f1_summary, per_class_report
 from ._models import UNET_DEFAULTS, UNET_QUICK, baseline_pipelines, unet_pipeline
 
@@ -29,13 +36,15 @@ __all__ = ["DemoResult", "run_demo", "write_outputs"]
 
 ORACLE = "Bayes oracle (true model)"
 UNET = "SequenceUNetClassifier"
+IDEALIZER = "AggregatedHMM (no labels)"
+PRETRAINED = "pretrained U-Net (no labels)"
 
 
 def _folds(recordings, n_samples: int, n_folds: int = 2):
     """(train, test) boolean row masks over whole recordings.
 
-    The recordings of each regime are dealt to the folds in turn, so every fold tests
-    every regime on recordings whose regime the training side has also seen.
+    The recordings of each rig are dealt to the folds in turn, so every fold tests
+    every rig on recordings whose rig the training side has also seen.
     """
     dealt = Counter()
     fold_of = []
@@ -47,6 +56,52 @@ def _folds(recordings, n_samples: int, n_folds: int = 2):
         for recording, assigned in zip(recordings, fold_of, strict=True):
             test[recording.start : recording.stop] = assigned == fold
         yield ~test, test
+
+
+def _calibrate(X, groups, recordings):
+    """``(units, n_channels)``: every recording in open-channel units, calibrated on its
+    own without labels (the rig's mains frequency given, as its user knows it), and the
+    channels its calibration found, per row."""
+    from ..preprocessing import LatticeScaler
+
+    units = np.empty(X.shape, dtype=np.float64)
+    n_channels = np.empty(len(X), dtype=np.int64)
+    for rig in RIGS:
+        rows = np.isin(groups, [i for i, r in enumerate(recordings) if r.regime == rig])
+        hum = next(r.hum_frequency for r in recordings if r.regime == rig)
+        scaler = LatticeScaler(line_freq=hum)
+        units[rows] = scaler.fit_transform(X[rows], groups=groups[rows])
+        table = scaler.recordings_
+        n_channels[rows] = np.repeat(table["n_channels"], table["stop"] - table["start"])
+    return units, n_channels
+
+
+def _oracle(X, recordings):
+    """The exact posterior's counts on unfiltered recordings; -1 on filtered ones."""
+    counts = np.full(len(X), -1, dtype=np.int64)
+    for r in recordings:
+        if r.filter_cutoff is None:
+            model = dataclasses.replace(r, start=0, stop=r.stop - r.start)
+            counts[r.start : r.stop] = oracle_proba(X[r.start : r.stop], [model]).argmax(axis=1)
+    return counts
+
+
+def _idealize(X, groups, recordings, rows):
+    """``AggregatedHMM`` counts of every recording in ``rows``, each fitted on its own."""
+    from ..hmm import AggregatedHMM
+
+    counts = np.zeros(len(X), dtype=np.int64)
+    for i in np.unique(groups[rows]):
+        r = recordings[i]
+        model = AggregatedHMM(sampling_rate=1 / r.dt, line_freq=r.hum_frequency)
+        counts[r.start : r.stop] = model.fit(X[r.start : r.stop]).predict(X[r.start : r.stop])
+    return counts
+
+
+def _after_scaler(pipeline: Pipeline) -> Pipeline:
+    """A command-line pipeline without its ``LatticeScaler``: it takes open-channel units."""
+    clean = pipeline.named_steps["clean"]
+    return Pipeline([("clean", clean[1:]), *pipeline.steps[1:]])
 
 
 def run_demo(
@@ -65,13 +120,17 @@ def run_demo(
     ``progress`` shows a bar of the U-Net's epochs on standard error.
     """
     started = time.perf_counter()
-    X, y, groups, recordings = make_ion_switching(
-        n_samples, random_state=random_state, return_model=True
-    )
+    X, y, groups, recordings = make_rigs(n_samples, random_state=random_state)
     echo(
-        f"skion demo: {len(recordings)} synthetic recordings ({n_samples:,} samples at "
-        f"10 kHz: {', '.join(r.regime for r in recordings)}); 2 folds of whole recordings"
+        f"skion demo: {len(recordings)} synthetic recordings ({n_samples:,} samples at 10 kHz, "
+        f"two from each of {len(RIGS)} rigs); 2 folds of whole recordings"
     )
+    for rig, conditions in RIGS.items():
+        echo(f"  {rig}: {_describe(conditions)}")
+    echo("  calibrating every recording without labels (open-channel units) ...")
+    tic = time.perf_counter()
+    units, cap = _calibrate(X, groups, recordings)
+    echo(f"  ... {time.perf_counter() - tic:.0f} s")
     unet_params = {**(UNET_QUICK if quick else UNET_DEFAULTS)}
     if epochs is not None:
         unet_params["epochs"] = epochs
@@ -81,53 +140,62 @@ def run_demo(
 
         callbacks = {"callbacks": [EpochProgress("  U-Net")]}
     folds = list(_folds(recordings, len(y)))
-    predictions = {ORACLE: np.argmax(oracle_proba(X, recordings), axis=1)}
+    predictions = {ORACLE: _oracle(X, recordings)}
     rows = [
-        {
-            "model": ORACLE,
-            "fold": k,
-            "macro_f1": _f1(y, predictions[ORACLE], test),
-            "fit_s": 0.0,
-            "predict_s": np.nan,
-        }
-        for k, (_, test) in enumerate(folds, 1)
+        {"model": ORACLE, "fold": k, "fit_s": 0.0, "predict_s": np.nan}
+        for k in range(1, len(folds) + 1)
     ]
     histories = []
     with sklearn.config_context(enable_metadata_routing=True):
         models = {
             UNET: unet_pipeline(
-                random_state=random_state, verbose=verbose, **unet_params, **callbacks
+                calibration="recording",
+                random_state=random_state,
+                verbose=verbose,
+                **unet_params,
+                **callbacks,
             ),
-            **baseline_pipelines(random_state=random_state),
+            **baseline_pipelines(calibration="recording", random_state=random_state),
         }
         for name, template in models.items():
             predictions[name] = np.empty_like(y)
             for k, (train, test) in enumerate(folds, 1):
-                model = clone(template)  # clone keeps the metadata requests
+                model = _after_scaler(clone(template))  # clone keeps the metadata requests
                 echo(f"  fold {k}/{len(folds)} {name}: fitting on {train.sum():,} samples ...")
                 tic = time.perf_counter()
-                model.fit(X[train], y[train], groups=groups[train])
+                model.fit(units[train], y[train], groups=groups[train])
                 fitted = time.perf_counter()
-                predictions[name][test] = model.predict(X[test], groups=groups[test])
-                done = time.perf_counter()
+                counts = model.predict(units[test], groups=groups[test])
+                predictions[name][test] = np.minimum(counts, cap[test])
+                rows.append(_timing(name, k, fitted - tic, time.perf_counter() - fitted))
                 if name == UNET:
                     histories.append(model[-1].history_)
-                rows.append(
-                    {
-                        "model": name,
-                        "fold": k,
-                        "macro_f1": _f1(y, predictions[name], test),
-                        "fit_s": fitted - tic,
-                        "predict_s": done - fitted,
-                    }
-                )
+        from ..neural import load_pretrained_unet
+
+        pretrained = _after_scaler(load_pretrained_unet())
+        predictions[PRETRAINED] = np.empty_like(y)
+        predictions[IDEALIZER] = np.empty_like(y)
+        for k, (_, test) in enumerate(folds, 1):
+            echo(f"  fold {k}/{len(folds)} {PRETRAINED} and {IDEALIZER} ...")
+            tic = time.perf_counter()
+            counts = pretrained.predict(units[test], groups=groups[test])
+            predictions[PRETRAINED][test] = np.minimum(counts, cap[test])
+            rows.append(_timing(PRETRAINED, k, 0.0, time.perf_counter() - tic))
+            tic = time.perf_counter()
+            predictions[IDEALIZER][test] = _idealize(X, groups, recordings, test)[test]
+            rows.append(_timing(IDEALIZER, k, time.perf_counter() - tic, np.nan))
+    folds_table = pd.DataFrame(rows)
+    folds_table["macro_f1"] = [
+        _f1(y, predictions[model], folds[fold - 1][1])
+        for model, fold in zip(folds_table["model"], folds_table["fold"], strict=True)
+    ]
     result = DemoResult(
         X=X,
         y=y,
         recordings=recordings,
         predictions=predictions,
         histories=histories,
-        folds=pd.DataFrame(rows),
+        folds=folds_table,
         config={"n_samples": n_samples, "random_state": random_state, "unet": unet_params},
     )
     echo(_format_table(result.summary))
@@ -138,7 +206,26 @@ def run_demo(
     return result
 
 
+def _timing(model, fold, fit_s, predict_s) -> dict:
+    return {"model": model, "fold": fold, "fit_s": fit_s, "predict_s": predict_s}
+
+
+def _describe(conditions) -> str:
+    """One line of a rig's conditions."""
+    c = {"offset": 0.0, "drift": "none", "line_freq": 50.0, "filter_cutoff": None, **conditions}
+    filtered = "unfiltered" if c["filter_cutoff"] is None else f"{c['filter_cutoff']:g} Hz filter"
+    return (
+        f"{c['n_channels']} channel(s) '{c['kinetics']}', {c['unitary_current']:+g} pA, "
+        f"offset {c['offset']:g} pA, noise {c['noise']:g} pA, {c['drift']} drift, "
+        f"{c['line_freq']:g} Hz hum, {filtered}"
+    )
+
+
 def _f1(y, y_pred, rows) -> float:
+    """Macro-F1 on ``rows``; NaN where the model predicts none of them (-1: the oracle on
+    filtered recordings)."""
+    if (y_pred[rows] < 0).any():
+        return np.nan
     return float(f1_score(y[rows], y_pred[rows], average="macro"))
 
 
@@ -149,40 +236,72 @@ class DemoResult:
     X: np.ndarray
     y: np.ndarray
     recordings: tuple
-    predictions: dict[str, np.ndarray]  # model name -> out-of-fold labels
+    predictions: dict[str, np.ndarray]  # model name -> out-of-fold labels (-1: none)
     histories: list[dict]  # the U-Net's history_ of every fold
-    folds: pd.DataFrame  # model, fold, macro_f1, fit_s, predict_s
+    folds: pd.DataFrame  # model, fold, fit_s, predict_s, macro_f1
     config: dict
 
     @property
+    def rigs(self) -> dict[str, np.ndarray]:
+        """Rows of every rig, by name."""
+        rows = {}
+        for r in self.recordings:
+            rows.setdefault(r.regime, np.zeros(len(self.y), dtype=bool))[r.start : r.stop] = True
+        return rows
+
+    @property
     def summary(self) -> pd.DataFrame:
-        """One row per model: macro-F1 mean and std over folds, the worst class's F1 on
-        the pooled out-of-fold predictions, total fit and predict seconds."""
+        """One row per model: macro-F1 of the pooled out-of-fold predictions of every rig,
+        mean and std over folds, the worst class's F1 on all pooled out-of-fold
+        predictions (NaN where a model predicts only some rigs), fit and predict seconds."""
         grouped = self.folds.groupby("model", sort=False)
         names = list(grouped.groups)
+        per_rig = {
+            rig: [_f1(self.y, self.predictions[n], rows) for n in names]
+            for rig, rows in self.rigs.items()
+        }
         summary = pd.DataFrame(
             {
+                **per_rig,
                 "macro_f1_mean": grouped["macro_f1"].mean(),
                 "macro_f1_std": grouped["macro_f1"].std(ddof=0),
-                "min_class_f1": [f1_summary(self.y, self.predictions[n])["min"] for n in names],
+                "min_class_f1": [
+                    np.nan
+                    if (self.predictions[n] < 0).any()
+                    else f1_summary(self.y, self.predictions[n])["min"]
+                    for n in names
+                ],
                 "fit_s": grouped["fit_s"].sum(min_count=1),
                 "predict_s": grouped["predict_s"].sum(min_count=1),
-            }
+            },
+            index=names,
         )
         summary.index.name = "model"
         return summary
 
 
 def _format_table(summary: pd.DataFrame) -> str:
+    """Macro-F1 per rig (columns A, B, ... by the rigs' first letters) and over all."""
+    rigs = [c for c in summary.columns if c in RIGS]
+    head = "".join(f"{rig.split(':')[0]:>7}" for rig in rigs)
     lines = [
-        f"{'model':<33} {'macro-F1':>15} {'worst class F1':>15} {'fit s':>7} {'predict s':>10}"
+        f"{'macro-F1 on held-out recordings':<31}{head} {'all rigs':>15} {'worst class':>12} "
+        f"{'fit s':>7} {'predict s':>10}"
     ]
+
+    def cell(value, width, fmt=".3f"):
+        return f"{'-':>{width}}" if np.isnan(value) else f"{value:>{width}{fmt}}"
+
     for name, row in summary.iterrows():
-        fit = "-" if name == ORACLE else f"{row.fit_s:.1f}"
-        predict = "-" if np.isnan(row.predict_s) else f"{row.predict_s:.1f}"
+        every = (
+            f"{'-':>15}"
+            if np.isnan(row.macro_f1_mean)
+            else f"{row.macro_f1_mean:>8.3f} ± {row.macro_f1_std:.3f}"
+        )
         lines.append(
-            f"{name:<33} {row.macro_f1_mean:>8.3f} ± {row.macro_f1_std:.3f} "
-            f"{row.min_class_f1:>15.3f} {fit:>7} {predict:>10}"
+            f"{name:<31}{''.join(cell(row[rig], 7) for rig in rigs)} {every} "
+            f"{cell(row.min_class_f1, 12)} {'-' if name == ORACLE else cell(row.fit_s, 7, '.1f')} "
+            f"{cell(row.predict_s, 10, '.1f')}"
         )
     return "\n".join(lines)
 
@@ -192,7 +311,7 @@ def write_outputs(result: DemoResult, out: Path) -> list[str]:
     out.mkdir(parents=True, exist_ok=True)
     labels = np.unique(result.y)
     reports = {
-        name: per_class_report(result.y, pred, labels=labels)
+        name: per_class_report(result.y[pred >= 0], pred[pred >= 0], labels=labels)
         for name, pred in result.predictions.items()
     }
     result.folds.to_csv(out / "results.csv", index=False)

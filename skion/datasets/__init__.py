@@ -6,16 +6,19 @@ from ._liverpool import load_liverpool_csv
 from ._oracle import aggregated_chain, oracle_proba
 from ._patch_clamp import make_patch_clamp
 from ._recording import read_recording
+from ._rigs import RIGS, make_rigs
 from ._telegraph import make_telegraph
 
 __all__ = [
     "KINETICS",
     "REGIMES",
+    "RIGS",
     "RecordingModel",
     "aggregated_chain",
     "load_liverpool_csv",
     "make_ion_switching",
     "make_patch_clamp",
+    "make_rigs",
     "make_telegraph",
     "oracle_proba",
     "read_abf",
