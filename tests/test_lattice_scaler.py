@@ -144,3 +144,31 @@ def test_a_training_recording_without_a_label_free_calibration_follows_its_label
     assert scaler.recordings_["unitary_current"].iloc[1] == pytest.approx(1.0, rel=0.05)
     with pytest.raises(ValueError, match="needs at least 1000"):
         LatticeScaler().fit(X, groups=short)  # without labels: refused
+
+
+def test_a_filtered_recording_comes_out_with_its_filter_undone():
+    X, y, groups, _ = make_patch_clamp(
+        60_000, kinetics="bursting", n_channels=2, noise=0.3, filter_cutoff=1_000, random_state=2
+    )
+    kept = LatticeScaler(undo_filter=False)
+    recorded = kept.fit_transform(X, groups=groups)[:, 0]
+    undone = clone(kept).set_params(undo_filter=True).fit_transform(X, groups=groups)[:, 0]
+    cutoff = kept.recordings_["filter_cutoff"].iloc[0]
+    assert 800 < cutoff < 1_250  # found by the calibration, in both cases
+    # transitions within a sample again: the rounded units follow the labels far better
+    assert np.mean(np.round(undone) == y) > np.mean(np.round(recorded) == y) + 0.05
+    # an unfiltered recording is left as it is
+    X, _, groups, _ = make_patch_clamp(20_000, n_channels=2, noise=0.2, random_state=2)
+    scaler = LatticeScaler()
+    np.testing.assert_array_equal(
+        scaler.fit_transform(X, groups=groups), clone(kept).fit_transform(X, groups=groups)
+    )
+    assert np.isnan(scaler.recordings_["filter_cutoff"]).all()
+
+
+def test_a_scaler_saved_before_undo_filter_keeps_the_filter():
+    scaler = LatticeScaler()
+    state = LatticeScaler().__getstate__()
+    del state["undo_filter"]
+    scaler.__setstate__(state)
+    assert scaler.undo_filter is False
