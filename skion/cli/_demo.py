@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import sklearn
+from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.metrics import f1_score
 from sklearn.pipeline import Pipeline
@@ -58,22 +59,37 @@ def _folds(recordings, n_samples: int, n_folds: int = 2):
         yield ~test, test
 
 
-def _calibrate(X, groups, recordings):
-    """``(units, n_channels)``: every recording in open-channel units, calibrated on its
-    own without labels (the rig's mains frequency given, as its user knows it), and the
-    channels its calibration found, per row."""
+def _calibrate(X, recordings):
+    """``(units, recorded, n_channels)``: every recording in open-channel units,
+    calibrated on its own without labels (the rig's mains frequency given, as its user
+    knows it), with a filter the calibration found undone (``LatticeScaler``'s default)
+    and as recorded (what the pretrained U-Net was trained on), and the channels its
+    calibration found, per row. Recordings are calibrated in parallel."""
+    units = np.empty(X.shape, dtype=np.float64)
+    recorded = np.empty(X.shape, dtype=np.float64)
+    n_channels = np.empty(len(X), dtype=np.int64)
+    calibrated = Parallel(n_jobs=-1)(
+        delayed(_calibrate_one)(X[r.start : r.stop], 1.0 / r.dt, r.hum_frequency)
+        for r in recordings
+    )
+    for r, (undone, as_recorded, channels) in zip(recordings, calibrated, strict=True):
+        units[r.start : r.stop], recorded[r.start : r.stop] = undone, as_recorded
+        n_channels[r.start : r.stop] = channels
+    return units, recorded, n_channels
+
+
+def _calibrate_one(x, rate, hum):
+    """One recording's units with its filter undone and as recorded, and its channels."""
+    from ..hmm._filter import undo_filter
     from ..preprocessing import LatticeScaler
 
-    units = np.empty(X.shape, dtype=np.float64)
-    n_channels = np.empty(len(X), dtype=np.int64)
-    for rig in RIGS:
-        rows = np.isin(groups, [i for i, r in enumerate(recordings) if r.regime == rig])
-        hum = next(r.hum_frequency for r in recordings if r.regime == rig)
-        scaler = LatticeScaler(line_freq=hum)
-        units[rows] = scaler.fit_transform(X[rows], groups=groups[rows])
-        table = scaler.recordings_
-        n_channels[rows] = np.repeat(table["n_channels"], table["stop"] - table["start"])
-    return units, n_channels
+    scaler = LatticeScaler(sampling_rate=rate, line_freq=hum, undo_filter=False)
+    recorded = scaler.fit_transform(x)
+    (calibration,) = scaler.recordings_.itertuples()
+    undone = recorded.copy()
+    if np.isfinite(calibration.filter_cutoff):  # as LatticeScaler(undo_filter=True) does
+        undone[:, 0] = undo_filter(recorded[:, 0], calibration.filter_cutoff, rate)
+    return undone, recorded, int(calibration.n_channels)
 
 
 def _oracle(X, recordings):
@@ -86,16 +102,23 @@ def _oracle(X, recordings):
     return counts
 
 
-def _idealize(X, groups, recordings, rows):
-    """``AggregatedHMM`` counts of every recording in ``rows``, each fitted on its own."""
+def _idealize(X, recordings, rows):
+    """``AggregatedHMM`` counts (0 outside ``rows``) of every recording in ``rows``, each
+    fitted on its own, in parallel."""
+    counts = np.zeros(len(X), dtype=np.int64)
+    chosen = [r for r in recordings if rows[r.start]]
+    fitted = Parallel(n_jobs=-1)(
+        delayed(_idealize_one)(X[r.start : r.stop], 1.0 / r.dt, r.hum_frequency) for r in chosen
+    )
+    for r, one in zip(chosen, fitted, strict=True):
+        counts[r.start : r.stop] = one
+    return counts
+
+
+def _idealize_one(x, rate, hum):
     from ..hmm import AggregatedHMM
 
-    counts = np.zeros(len(X), dtype=np.int64)
-    for i in np.unique(groups[rows]):
-        r = recordings[i]
-        model = AggregatedHMM(sampling_rate=1 / r.dt, line_freq=r.hum_frequency)
-        counts[r.start : r.stop] = model.fit(X[r.start : r.stop]).predict(X[r.start : r.stop])
-    return counts
+    return AggregatedHMM(sampling_rate=rate, line_freq=hum).fit(x).predict(x)
 
 
 def _after_scaler(pipeline: Pipeline) -> Pipeline:
@@ -129,7 +152,7 @@ def run_demo(
         echo(f"  {rig}: {_describe(conditions)}")
     echo("  calibrating every recording without labels (open-channel units) ...")
     tic = time.perf_counter()
-    units, cap = _calibrate(X, groups, recordings)
+    units, recorded, cap = _calibrate(X, recordings)
     echo(f"  ... {time.perf_counter() - tic:.0f} s")
     unet_params = {**(UNET_QUICK if quick else UNET_DEFAULTS)}
     if epochs is not None:
@@ -178,11 +201,11 @@ def run_demo(
         for k, (_, test) in enumerate(folds, 1):
             echo(f"  fold {k}/{len(folds)} {PRETRAINED} and {IDEALIZER} ...")
             tic = time.perf_counter()
-            counts = pretrained.predict(units[test], groups=groups[test])
+            counts = pretrained.predict(recorded[test], groups=groups[test])
             predictions[PRETRAINED][test] = np.minimum(counts, cap[test])
             rows.append(_timing(PRETRAINED, k, 0.0, time.perf_counter() - tic))
             tic = time.perf_counter()
-            predictions[IDEALIZER][test] = _idealize(X, groups, recordings, test)[test]
+            predictions[IDEALIZER][test] = _idealize(X, recordings, test)[test]
             rows.append(_timing(IDEALIZER, k, time.perf_counter() - tic, np.nan))
     folds_table = pd.DataFrame(rows)
     folds_table["macro_f1"] = [

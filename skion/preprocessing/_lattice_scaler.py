@@ -87,8 +87,9 @@ class LatticeScaler(
     calibration_rows : int, default=200_000
         Rows at the start of each recording on which its lattice and kinetics are fitted
         (the baseline is then tracked over all rows).
-    max_iter : int, default=10
-        EM iterations of each calibration.
+    max_iter : int, default=20
+        EM iterations of each calibration (10 left ten channels recorded for 5 s with
+        their baseline a level off; 20 found it).
     undo_filter : bool, default=True
         Where the calibration finds that a recording was low-pass filtered (a 4-pole
         Bessel filter, as amplifiers apply; see :class:`~skion.AggregatedHMM`), return
@@ -175,7 +176,7 @@ class LatticeScaler(
         max_channels=10,
         baseline_window=0.2,
         calibration_rows=200_000,
-        max_iter=10,
+        max_iter=20,
         undo_filter=True,
     ):
         self.sampling_rate = sampling_rate
