@@ -15,6 +15,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._requests import PlainRequestsMixin
+from .._strict import StrictParamsMixin
 from ..preprocessing._cleaning import check_below_nyquist
 from ..preprocessing._lattice import lattice_baseline, lattice_coherence
 from ..windowing import segment_bounds
@@ -157,7 +158,7 @@ def _moments(gamma):
     return gamma @ k, gamma @ (k * k)
 
 
-class AggregatedHMM(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
+class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, BaseEstimator):
     """Idealize a recording without labels: N identical channels of a Markov scheme, by EM.
 
     Every channel follows the linear scheme ``C1 - ... - C_nc - O1 - ... - O_no``

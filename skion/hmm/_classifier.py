@@ -12,6 +12,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._requests import PlainRequestsMixin
+from .._strict import StrictParamsMixin
 from ..windowing import segment_bounds
 from ._forward_backward import forward_backward
 from ._viterbi import viterbi
@@ -19,7 +20,7 @@ from ._viterbi import viterbi
 __all__ = ["HMMClassifier"]
 
 
-class HMMClassifier(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
+class HMMClassifier(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, BaseEstimator):
     """Supervised Gaussian hidden Markov model: the classic baseline for ion channels.
 
     Hidden states are the classes (open-channel counts). Everything is learned from

@@ -25,6 +25,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from .._persistence import dump_estimator, load_estimator
 from .._requests import PlainRequestsMixin
+from .._strict import StrictParamsMixin
 from ..windowing import gather_windows, plan_windows, segment_bounds, stitch_windows
 from ._batches import window_batches
 from ._callbacks import BatchLoss, ValidationScores, make_lr_schedule
@@ -41,7 +42,7 @@ __all__ = ["SequenceUNetClassifier"]
 _PREDICT_CHUNK_ROWS = 2**18
 
 
-class SequenceUNetClassifier(PlainRequestsMixin, ClassifierMixin, BaseEstimator):
+class SequenceUNetClassifier(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, BaseEstimator):
     """Per-sample classifier of ion-channel recordings with the recipe's 1-D U-Net.
 
     Rows of ``X`` are time samples (10 kHz current, optionally more columns); ``y``

@@ -17,6 +17,7 @@ from sklearn.utils.validation import (
 )
 
 from .._requests import PlainRequestsMixin
+from .._strict import StrictParamsMixin
 from ..windowing import segment_bounds
 from ._cleaning import check_below_nyquist, remove_trend
 from ._recordings import RecordingTransformerMixin
@@ -179,7 +180,9 @@ def check_counts(y, n_samples, *, min_classes=2):
     return y
 
 
-class LatticeDetrender(PlainRequestsMixin, RecordingTransformerMixin, BaseEstimator):
+class LatticeDetrender(
+    StrictParamsMixin, PlainRequestsMixin, RecordingTransformerMixin, BaseEstimator
+):
     """Remove drift and line hum using the equally spaced levels of open channels.
 
     A recording of identical channels sits, at every instant, on a lattice: the

@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._requests import PlainRequestsMixin
+from .._strict import StrictParamsMixin
 from ..exceptions import RigMismatchWarning
 from ..windowing import segment_bounds
 from ._cleaning import check_below_nyquist
@@ -40,7 +41,11 @@ _COLUMNS = [
 
 
 class LatticeScaler(
-    PlainRequestsMixin, OneToOneFeatureMixin, RecordingTransformerMixin, BaseEstimator
+    StrictParamsMixin,
+    PlainRequestsMixin,
+    OneToOneFeatureMixin,
+    RecordingTransformerMixin,
+    BaseEstimator,
 ):
     """Express the current in open-channel units, each recording calibrated without labels.
 

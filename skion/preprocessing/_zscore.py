@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from .._requests import PlainRequestsMixin
+from .._strict import StrictParamsMixin
 from ..windowing import segment_bounds
 from ._cleaning import check_below_nyquist, remove_line_noise, remove_trend
 from ._context import rolling_mean_std, shifted
@@ -20,7 +21,9 @@ from ._recordings import RecordingTransformerMixin
 __all__ = ["ZScoreWindower"]
 
 
-class ZScoreWindower(PlainRequestsMixin, RecordingTransformerMixin, BaseEstimator):
+class ZScoreWindower(
+    StrictParamsMixin, PlainRequestsMixin, RecordingTransformerMixin, BaseEstimator
+):
     """Standardise a recording with training statistics and add neighbour features.
 
     The seed recipe z-scores the test signal with the mean and standard deviation of

@@ -1,0 +1,59 @@
+"""Booleans are refused where a parameter takes a number (``bool`` is an ``int``)."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import pytest
+from sklearn.utils._param_validation import Interval, InvalidParameterError
+
+from skion import (
+    AggregatedHMM,
+    HMMClassifier,
+    LatticeDetrender,
+    LatticeScaler,
+    SequenceUNetClassifier,
+    ZScoreWindower,
+)
+
+ESTIMATORS = [
+    AggregatedHMM,
+    HMMClassifier,
+    LatticeDetrender,
+    LatticeScaler,
+    SequenceUNetClassifier,
+    ZScoreWindower,
+]
+
+
+def _numeric_params(cls):
+    for name, constraints in cls._parameter_constraints.items():
+        numeric = any(isinstance(c, Interval) and c.type in (Integral, Real) for c in constraints)
+        if numeric and "boolean" not in constraints:
+            yield name
+
+
+@pytest.mark.parametrize(
+    "cls, name",
+    [(cls, name) for cls in ESTIMATORS for name in _numeric_params(cls)],
+    ids=lambda value: getattr(value, "__name__", value),
+)
+@pytest.mark.parametrize("value", [True, np.False_])
+def test_a_boolean_for_a_number_is_refused_by_name(cls, name, value):
+    estimator = cls().set_params(**{name: value})
+    with pytest.raises(InvalidParameterError, match=f"'{name}' parameter"):
+        estimator._validate_params()
+
+
+def test_fit_refuses_epochs_true_before_training():
+    X = np.random.default_rng(0).normal(size=(400, 1))
+    y = np.repeat([0, 1], 200)
+    model = SequenceUNetClassifier(window_size=100, filters=2, depth=1, epochs=True)
+    with pytest.raises(InvalidParameterError, match="'epochs' parameter"):
+        model.fit(X, y)
+    assert not hasattr(model, "model_")
+
+
+def test_numbers_and_boolean_parameters_still_pass():
+    SequenceUNetClassifier(epochs=3, window_size=128)._validate_params()
+    ZScoreWindower(context=0)._validate_params()
+    LatticeScaler(undo_filter=False)._validate_params()  # a boolean parameter
