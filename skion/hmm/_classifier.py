@@ -8,9 +8,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._labels import encode_labels
 from .._requests import PlainRequestsMixin
 from .._strict import StrictParamsMixin
 from ..windowing import segment_bounds
@@ -143,14 +143,14 @@ class HMMClassifier(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
             The fitted estimator.
         """
         X, y = validate_data(self, X, y, dtype=np.float64)
-        check_classification_targets(y)
+        classes, codes = encode_labels(y)
         if len(X) < 2:
             raise ValueError(
                 f"HMMClassifier needs at least 2 samples to estimate transitions and "
                 f"variances; got n_samples = {len(X)}."
             )
-        self.classes_, codes = np.unique(y, return_inverse=True)
-        n_classes = len(self.classes_)
+        self.classes_ = classes
+        n_classes = len(classes)
 
         counts = np.full((n_classes, n_classes), float(self.pseudo_count))
         _, ends = segment_bounds(len(X), groups)

@@ -20,9 +20,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from .._labels import encode_labels
 from .._persistence import dump_estimator, load_estimator
 from .._requests import PlainRequestsMixin
 from .._strict import StrictParamsMixin
@@ -338,8 +338,7 @@ class SequenceUNetClassifier(StrictParamsMixin, PlainRequestsMixin, ClassifierMi
             The fitted estimator.
         """
         X, y = validate_data(self, X, y, dtype=np.float32, reset=not self._continuing())
-        check_classification_targets(y)
-        classes, y_encoded = np.unique(y, return_inverse=True)
+        classes, y_encoded = encode_labels(y)
         if len(classes) < 2:
             raise ValueError(
                 f"SequenceUNetClassifier needs samples of at least 2 classes in y; "
