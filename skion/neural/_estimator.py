@@ -323,7 +323,8 @@ class SequenceUNetClassifier(StrictParamsMixin, PlainRequestsMixin, ClassifierMi
         groups : array-like of shape (n_samples,), default=None
             Recording of each row; windows never cross recordings. None: one recording.
         sample_weight : array-like of shape (n_samples,), default=None
-            Per-sample loss weights (multiplied with ``class_weight``).
+            Per-sample loss weights (multiplied with ``class_weight``), non-negative and
+            not all zero.
         validation_data : tuple, default=None
             ``(X_val, y_val)`` or ``(X_val, y_val, groups_val)``: recordings to score
             after every epoch instead of windows held out of the training data
@@ -350,7 +351,8 @@ class SequenceUNetClassifier(StrictParamsMixin, PlainRequestsMixin, ClassifierMi
                 f"got {classes.tolist()}."
             )
         per_class = self._class_weights(classes, y)
-        weight = _check_sample_weight(sample_weight, X, dtype=np.float32) * per_class[y_encoded]
+        weight = _check_sample_weight(sample_weight, X, dtype=np.float32, ensure_non_negative=True)
+        weight = weight * per_class[y_encoded]  # never in place: it may be the caller's array
 
         seed = _draw_seed(self.random_state)
         if self.random_state is not None:
