@@ -316,6 +316,7 @@ def _format_table(summary: pd.DataFrame) -> str:
         return f"{'-':>{width}}" if np.isnan(value) else f"{value:>{width}{fmt}}"
 
     for name, row in summary.iterrows():
+        fit = np.nan if name == ORACLE else row.fit_s
         every = (
             f"{'-':>15}"
             if np.isnan(row.macro_f1_mean)
@@ -323,7 +324,7 @@ def _format_table(summary: pd.DataFrame) -> str:
         )
         lines.append(
             f"{name:<31}{''.join(cell(row[rig], 7) for rig in rigs)} {every} "
-            f"{cell(row.min_class_f1, 12)} {'-' if name == ORACLE else cell(row.fit_s, 7, '.1f')} "
+            f"{cell(row.min_class_f1, 12)} {cell(fit, 7, '.1f')} "
             f"{cell(row.predict_s, 10, '.1f')}"
         )
     return "\n".join(lines)
