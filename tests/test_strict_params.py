@@ -4,24 +4,17 @@ from numbers import Integral, Real
 
 import numpy as np
 import pytest
+from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, InvalidParameterError
 
-from skion import (
-    AggregatedHMM,
-    HMMClassifier,
-    LatticeDetrender,
-    LatticeScaler,
-    SequenceUNetClassifier,
-    ZScoreWindower,
-)
+import skion
+from skion import LatticeScaler, SequenceUNetClassifier, ZScoreWindower
 
+#: Every estimator skion exports.
 ESTIMATORS = [
-    AggregatedHMM,
-    HMMClassifier,
-    LatticeDetrender,
-    LatticeScaler,
-    SequenceUNetClassifier,
-    ZScoreWindower,
+    cls
+    for name in skion.__all__
+    if isinstance(cls := getattr(skion, name), type) and issubclass(cls, BaseEstimator)
 ]
 
 
