@@ -80,15 +80,14 @@ def _calibrate(X, recordings):
 
 def _calibrate_one(x, rate, hum):
     """One recording's units with its filter undone and as recorded, and its channels."""
-    from ..hmm._filter import undo_filter
     from ..preprocessing import LatticeScaler
+    from ..preprocessing._lattice_scaler import unfiltered_units
 
     scaler = LatticeScaler(sampling_rate=rate, line_freq=hum, undo_filter=False)
     recorded = scaler.fit_transform(x)
     (calibration,) = scaler.recordings_.itertuples()
-    undone = recorded.copy()
-    if np.isfinite(calibration.filter_cutoff):  # as LatticeScaler(undo_filter=True) does
-        undone[:, 0] = undo_filter(recorded[:, 0], calibration.filter_cutoff, rate)
+    undone = recorded.copy()  # as LatticeScaler(undo_filter=True) returns it
+    undone[:, 0] = unfiltered_units(recorded[:, 0], calibration.filter_cutoff, rate)
     return undone, recorded, int(calibration.n_channels)
 
 

@@ -40,6 +40,16 @@ _COLUMNS = [
 ]
 
 
+def unfiltered_units(units, cutoff, sampling_rate):
+    """One recording's ``units`` with the low-pass filter its calibration found at
+    ``cutoff`` Hz undone; as they are where it found none (``cutoff`` NaN)."""
+    if not np.isfinite(cutoff):
+        return units
+    from ..hmm._filter import undo_filter  # skion.hmm imports this package
+
+    return undo_filter(units, cutoff, sampling_rate)
+
+
 class LatticeScaler(
     StrictParamsMixin,
     PlainRequestsMixin,
@@ -369,12 +379,8 @@ class LatticeScaler(
         return out, pd.DataFrame(rows, columns=_COLUMNS)
 
     def _unfiltered(self, units, cutoff):
-        """``units`` with the filter at ``cutoff`` Hz undone, if asked and one was found."""
-        if not self.undo_filter or not np.isfinite(cutoff):
-            return units
-        from ..hmm._filter import undo_filter  # skion.hmm imports this package
-
-        return undo_filter(units, cutoff, self.sampling_rate)
+        """``units`` with the filter at ``cutoff`` Hz undone, if asked."""
+        return unfiltered_units(units, cutoff, self.sampling_rate) if self.undo_filter else units
 
     def _follow_labels(self, X, out, counts, table):
         """Training rows calibrated from their labels; warn where the label-free
