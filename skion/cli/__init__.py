@@ -183,14 +183,15 @@ def _channels(text):
 
 
 def _channel(text):
-    """An ABF channel's index, or a channel or CSV column name."""
+    """A binary file's channel index, or a channel or CSV column name."""
     return int(text) if text.isdigit() else text
 
 
 def _add_reading_options(command):
     command.add_argument(
         "data",
-        help=".csv (signal[,time][,open_channels][,recording]; any constant rate) or .abf",
+        help=".csv (signal[,time][,open_channels][,recording]; any constant rate), .abf, or "
+        "with the neo extra .edr, .wcp (WinEDR, WinWCP), .axgd, .axgx (AxoGraph), .nix",
     )
     reading = command.add_argument_group("reading DATA (where the file does not say)")
     reading.add_argument(
@@ -199,8 +200,8 @@ def _add_reading_options(command):
     reading.add_argument(
         "--channel",
         type=_channel,
-        help="ABF: channel index or name (default: the first current channel); CSV: the "
-        "signal column's name",
+        help="binary files: channel index or name (default: the first current channel); CSV: "
+        "the signal column's name",
     )
     reading.add_argument(
         "--units", help="unit of the signal (pA, nA, uA, pS, ...; default pA); nA, uA -> pA"

@@ -15,6 +15,7 @@ from sklearn.utils._param_validation import Interval, validate_params
 
 from ._abf import abf_channels, read_abf_channel
 from ._liverpool import _diagnose_values, _where, check_labels
+from ._neo import NEO_FORMATS, neo_channels, read_neo_channel
 from ._units import to_skion_units
 
 __all__ = ["read_recording"]
@@ -206,9 +207,10 @@ def _agree(path, where, stated, given):
     return stated if stated is not None else given
 
 
-def _read_abf(path, sampling_rate, channel, units):
+def _read_channel_file(path, sampling_rate, channel, units, *, channels_of, read_channel):
+    """A binary file's channel (ABF, or a format neo reads), every sweep a recording."""
     if channel is None:  # the first current or conductance channel
-        channels = abf_channels(path)
+        channels = channels_of(path)
         usable = [i for i, (_, unit) in enumerate(channels) if unit[-1:] in ("A", "S")]
         if not usable:
             listed = ", ".join(f"{i} {name!r} ({unit})" for i, (name, unit) in enumerate(channels))
@@ -216,7 +218,7 @@ def _read_abf(path, sampling_rate, channel, units):
                 f"{path}: no channel holds a current or conductance (channels: {listed})."
             )
         channel = usable[0]
-    X, rate, groups, channels = read_abf_channel(path, channel)
+    X, rate, groups, channels = read_channel(path, channel)
     index = (
         channel
         if isinstance(channel, int | np.integer)
@@ -231,6 +233,28 @@ def _read_abf(path, sampling_rate, channel, units):
     starts = np.flatnonzero(np.diff(groups)) + 1
     marked_by = "its sweeps" if starts.size else None
     return X[:, 0].astype(np.float64), None, starts, marked_by, None, rate, unit or "pA", name
+
+
+def _read_abf(path, sampling_rate, channel, units):
+    return _read_channel_file(
+        path,
+        sampling_rate,
+        channel,
+        units,
+        channels_of=abf_channels,
+        read_channel=read_abf_channel,
+    )
+
+
+def _read_neo(path, sampling_rate, channel, units):
+    return _read_channel_file(
+        path,
+        sampling_rate,
+        channel,
+        units,
+        channels_of=neo_channels,
+        read_channel=read_neo_channel,
+    )
 
 
 def _blocks(path, n, batch_size, starts, marked_by):
@@ -271,8 +295,10 @@ def _blocks(path, n, batch_size, starts, marked_by):
 def read_recording(path, *, sampling_rate=None, channel=None, units=None, batch_size=None):
     """Read a recording file with its sampling rate, units and recordings.
 
-    One reader for the formats skion's command line takes: a CSV file or an Axon Binary
-    Format (``.abf``) file. Rows come back in file order, one per time sample.
+    One reader for the formats skion's command line takes: a CSV file, an Axon Binary
+    Format (``.abf``) file, or (with the ``neo`` extra) a WinEDR (``.edr``), WinWCP
+    (``.wcp``), AxoGraph (``.axgd``, ``.axgx``) or NIX (``.nix``) file. Rows come back in
+    file order, one per time sample.
 
     **CSV.** The signal is the column named ``signal``, ``current`` or ``conductance``,
     optionally with its unit, as in ``current (nA)``; ``time`` (s, or ``time (ms)``)
@@ -282,8 +308,10 @@ def read_recording(path, *, sampling_rate=None, channel=None, units=None, batch_
     first of several being a constant-rate time. Recordings are marked by a
     ``recording`` (or ``sweep``) column, or by the time jumping back.
 
-    **ABF.** Rate, channel names and units come from the file; every sweep is a
-    recording. The default channel is the first current (or conductance) channel.
+    **ABF, WinEDR, WinWCP, AxoGraph, NIX.** Rate, channel names and units come from the
+    file; every sweep (record, episode, segment) is a recording. The default channel is the
+    first current (or conductance) channel. The formats other than ABF are read by neo,
+    one channel and one segment at a time.
 
     Currents are converted to pA, conductances to pS; a voltage or an unknown unit is
     refused.
@@ -291,12 +319,12 @@ def read_recording(path, *, sampling_rate=None, channel=None, units=None, batch_
     Parameters
     ----------
     path : str or path-like
-        A ``.csv`` or ``.abf`` file.
+        A ``.csv``, ``.abf``, ``.edr``, ``.wcp``, ``.axgd``, ``.axgx`` or ``.nix`` file.
     sampling_rate : float, default=None
         Samples per second (Hz). Required for a CSV without a time column; checked
         against the file's rate otherwise.
     channel : int or str, default=None
-        ABF: the channel's index or name. CSV: the name of the signal column.
+        Binary formats: the channel's index or name. CSV: the name of the signal column.
     units : str, default=None
         Unit of the signal when the file does not state it (default pA, or pS for a
         ``conductance`` column); checked against the file's unit otherwise.
@@ -321,6 +349,8 @@ def read_recording(path, *, sampling_rate=None, channel=None, units=None, batch_
         fit; the message names the file and the first offending row.
     FileNotFoundError
         If ``path`` does not exist.
+    ImportError
+        If the format's optional reader (pyabf, neo) is not installed.
 
     See Also
     --------
@@ -350,8 +380,11 @@ def read_recording(path, *, sampling_rate=None, channel=None, units=None, batch_
         read = _read_csv
     elif suffix == ".abf":
         read = _read_abf
+    elif suffix in NEO_FORMATS:
+        read = _read_neo
     else:
-        raise ValueError(f"{path}: unknown data format {suffix or '(none)'}; use .csv or .abf.")
+        known = ", ".join([".csv", ".abf", *NEO_FORMATS])
+        raise ValueError(f"{path}: unknown data format {suffix or '(none)'}; skion reads {known}.")
     signal, y, starts, marked_by, time, rate, unit, name = read(path, sampling_rate, channel, units)
     factor, skion_units = to_skion_units(unit, f"{path}: {name}")
     X = (signal * factor).astype(np.float32)[:, None]

@@ -1,0 +1,128 @@
+"""Readers for the formats other acquisition programs write, through the optional ``neo``.
+
+neo's "raw" readers parse a file's header and map its samples without loading them; one
+channel is then read a segment (a sweep, a record) at a time, so only that channel's
+samples are ever held in memory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+
+__all__ = ["NEO_FORMATS", "neo_channels", "read_neo_channel"]
+
+#: File suffix -> (neo raw reader, what writes it). Only formats with a test that writes a
+#: file and reads it back are listed.
+NEO_FORMATS = {
+    ".edr": ("WinEdrRawIO", "WinEDR (Strathclyde Electrophysiology Software)"),
+    ".wcp": ("WinWcpRawIO", "WinWCP (Strathclyde Electrophysiology Software)"),
+    ".axgd": ("AxographRawIO", "AxoGraph"),
+    ".axgx": ("AxographRawIO", "AxoGraph X"),
+    ".nix": ("NIXRawIO", "NIX (neo's own HDF5 format; any format neo reads can be saved as it)"),
+}
+
+
+def _open(path):
+    """The parsed neo raw reader of ``path`` (header read, no samples)."""
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    try:
+        import neo.rawio
+    except ImportError as exc:
+        raise ImportError(
+            f"{path}: reading {NEO_FORMATS[suffix][1]} files needs the optional dependency "
+            'neo: pip install "skion[neo]"'
+        ) from exc
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No such file: {os.fspath(path)!r}")
+    reader = getattr(neo.rawio, NEO_FORMATS[suffix][0])(filename=os.fspath(path))
+    try:
+        reader.parse_header()
+    except ImportError as exc:  # the format's own library (nixio for NIX)
+        raise ImportError(f"{path}: {exc}") from exc
+    except Exception as exc:  # neo raises anything from struct.error to KeyError
+        raise ValueError(
+            f"{path}: not a readable {NEO_FORMATS[suffix][1]} file ({type(exc).__name__}: {exc})."
+        ) from None
+    return reader
+
+
+def _channel_table(reader):
+    """``[(name, units), ...]`` of the file's signal channels; unnamed ones get ``IN i``."""
+    channels = reader.header["signal_channels"]
+    return [
+        (str(name).strip() or f"IN {i}", str(units).strip())
+        for i, (name, units) in enumerate(zip(channels["name"], channels["units"], strict=True))
+    ]
+
+
+def neo_channels(path):
+    """The file's ``[(name, units), ...]``, from its header alone (no samples read)."""
+    return _channel_table(_open(path))
+
+
+def _segments(reader):
+    """``(block, segment)`` of every segment, in file order."""
+    return [
+        (block, segment)
+        for block in range(reader.header["nb_block"])
+        for segment in range(reader.header["nb_segment"][block])
+    ]
+
+
+def _wcp_samples(path):
+    """Samples per channel in every WinWCP record (``NP`` in the text header).
+
+    neo returns the whole record area, which WinWCP pads to 512-byte sectors: without this
+    the padding would be read as samples at zero current.
+    """
+    with open(path, "rb") as f:
+        header = f.read(1024).decode("ascii", errors="replace")
+    found = re.search(r"(?:^|\r\n)NP=(\d+)", header)
+    return None if found is None else int(found[1])
+
+
+def read_neo_channel(path, channel):
+    """``(X, sampling_rate, groups, channels)`` of ``channel`` (an index or a name).
+
+    Every segment (a sweep or record) is a recording in ``groups``; values are in the
+    channel's units as stated in the file. ``channels`` is the file's ``[(name, units)]``.
+    """
+    reader = _open(path)
+    channels = _channel_table(reader)
+    names = [name for name, _ in channels]
+    if isinstance(channel, str):
+        if channel not in names:
+            raise ValueError(f"{path}: no channel named {channel!r}; the file has {names}.")
+        channel = names.index(channel)
+    if not 0 <= channel < len(channels):
+        raise ValueError(
+            f"{path}: channel {int(channel)} is out of range; the file has {len(channels)} "
+            f"channel(s) (valid indices 0..{len(channels) - 1})."
+        )
+    table = reader.header["signal_channels"]
+    streams = list(reader.header["signal_streams"]["id"])
+    stream = streams.index(table["stream_id"][channel])
+    within = int(np.sum(table["stream_id"][:channel] == table["stream_id"][channel]))
+    rate = float(table["sampling_rate"][channel])
+
+    keep = _wcp_samples(path) if os.fspath(path).lower().endswith(".wcp") else None
+    pieces = []
+    for block, segment in _segments(reader):
+        raw = reader.get_analogsignal_chunk(
+            block_index=block,
+            seg_index=segment,
+            stream_index=stream,
+            channel_indexes=[within],
+        )
+        values = reader.rescale_signal_raw_to_float(
+            raw, dtype="float64", stream_index=stream, channel_indexes=[within]
+        )
+        pieces.append(values[:keep, 0])
+    lengths = [len(piece) for piece in pieces]
+    if sum(lengths) == 0:
+        raise ValueError(f"{path}: the file holds no samples ({len(pieces)} empty segment(s)).")
+    groups = np.repeat(np.arange(len(pieces), dtype=np.int64), lengths)
+    return np.concatenate(pieces)[:, None], rate, groups, channels
