@@ -151,3 +151,33 @@ def test_init_model_says_what_is_wrong_with_it(tmp_path):
     for init_model, message in cases:
         with pytest.raises(ValueError, match=message):
             SequenceUNetClassifier(init_model=init_model, **TINY).fit(X, y)
+
+
+SIGNAL_ESTIMATORS = [
+    ("HMMClassifier", True),
+    ("AggregatedHMM", False),
+    ("LatticeDetrender", True),
+    ("LatticeScaler", False),
+    ("ZScoreWindower", False),
+]
+
+
+@pytest.mark.parametrize(("name", "supervised"), SIGNAL_ESTIMATORS)
+@pytest.mark.parametrize(
+    ("scale", "message"),
+    [(1e300, "values up to .* squares overflow"), (1e-300, "varies by only .* underflow")],
+)
+def test_signals_whose_squares_leave_float64_are_refused(name, supervised, scale, message):
+    # at 1e300 HMMClassifier returned non-finite probabilities and AggregatedHMM reported
+    # "probability zero at row 0"; at 1e-300, "zero-size array to reduction operation"
+    import skion
+
+    X, y = make_telegraph(2000, random_state=0)
+    X = X.astype(np.float64)
+    estimator = getattr(skion, name)()
+    with pytest.raises(ValueError, match=message):
+        estimator.fit(X * scale, y) if supervised else estimator.fit(X * scale)
+    fitted = estimator.fit(X, y) if supervised else estimator.fit(X)
+    apply = fitted.predict if hasattr(fitted, "predict") else fitted.transform
+    with pytest.raises(ValueError, match=message):
+        apply(X * scale)

@@ -15,6 +15,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._requests import PlainRequestsMixin
+from .._signal import check_signal_range
 from .._strict import StrictParamsMixin
 from ..preprocessing._cleaning import check_below_nyquist
 from ..preprocessing._lattice import lattice_baseline, lattice_coherence
@@ -778,8 +779,10 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         check_below_nyquist("line_freq", self.line_freq, self.sampling_rate)
         if y is None:
             X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
+            check_signal_range(X)
         else:
             X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
+            check_signal_range(X)
             y = self._check_labels(y)
         xs, starts, ends = self._split(X, groups)
         cutoff = self._find_filter(xs)
@@ -1136,6 +1139,7 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         """Count posteriors and baselines of new recordings, each baseline re-estimated."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
+        check_signal_range(X)
         recordings = self._undo_filter(self._split(X, groups)[0], self.filter_cutoff_)
         step = self._decimation
         params = self._params

@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._labels import encode_labels
 from .._requests import PlainRequestsMixin
+from .._signal import check_signal_range
 from .._strict import StrictParamsMixin
 from ..windowing import segment_bounds
 from ._forward_backward import forward_backward
@@ -143,6 +144,7 @@ class HMMClassifier(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
             The fitted estimator.
         """
         X, y = validate_data(self, X, y, dtype=np.float64)
+        check_signal_range(X)
         classes, codes = encode_labels(y)
         if len(X) < 2:
             raise ValueError(
@@ -237,6 +239,7 @@ class HMMClassifier(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        check_signal_range(X)
         n_classes = len(self.classes_)
         if kind == "proba":
             out = np.empty((len(X), n_classes))

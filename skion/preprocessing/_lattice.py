@@ -17,6 +17,7 @@ from sklearn.utils.validation import (
 )
 
 from .._requests import PlainRequestsMixin
+from .._signal import check_signal_range
 from .._strict import StrictParamsMixin
 from ..windowing import segment_bounds
 from ._cleaning import check_below_nyquist, remove_trend
@@ -330,6 +331,7 @@ class LatticeDetrender(
             The fitted transformer.
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
+        check_signal_range(X)
         check_below_nyquist("line_freq", self.line_freq, self.sampling_rate)
         if self.step != "auto" and not (np.isfinite(self.step) and self.step != 0):
             raise ValueError(f"step must be a finite non-zero number or 'auto', got {self.step!r}.")
@@ -382,6 +384,7 @@ class LatticeDetrender(
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        check_signal_range(X)
         out = np.array(X, copy=True)
         # one recording at a time: the temporaries (float64 and complex copies of the
         # current) stay the size of the longest recording, not of X

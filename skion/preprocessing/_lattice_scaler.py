@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._requests import PlainRequestsMixin
+from .._signal import check_signal_range
 from .._strict import StrictParamsMixin
 from ..exceptions import RigMismatchWarning
 from ..windowing import segment_bounds
@@ -252,6 +253,7 @@ class LatticeScaler(
 
     def _fit(self, X, y, groups):
         X = validate_data(self, X, dtype=[np.float64, np.float32])
+        check_signal_range(X)
         check_below_nyquist("line_freq", self.line_freq, self.sampling_rate)
         counts = None if y is None else check_counts(y, len(X), min_classes=1)
         out, table = self._scale(X, groups, counts)
@@ -292,6 +294,7 @@ class LatticeScaler(
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        check_signal_range(X)
         out, table = self._scale(X, groups)
         self._check_conditions(table)
         return out
@@ -327,6 +330,7 @@ class LatticeScaler(
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        check_signal_range(X)
         out, table = self._scale(X, groups)
         self._check_conditions(table)
         return (out, table) if return_transformed else table

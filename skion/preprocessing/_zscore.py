@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from .._requests import PlainRequestsMixin
+from .._signal import check_signal_range
 from .._strict import StrictParamsMixin
 from ..windowing import segment_bounds
 from ._cleaning import check_below_nyquist, remove_line_noise, remove_trend
@@ -186,6 +187,7 @@ class ZScoreWindower(
             The fitted transformer.
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
+        check_signal_range(X)
         segment_bounds(len(X), groups)  # checked even when no cleaning step reads them
         self._check_rolling_windows()
         check_below_nyquist("notch_freq", self.notch_freq, self.sampling_rate)
@@ -210,6 +212,7 @@ class ZScoreWindower(
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        check_signal_range(X)
         Z = self._clean(X, groups)
         starts, ends = segment_bounds(len(Z), groups)
         if self.scope == "recording":
