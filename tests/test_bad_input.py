@@ -181,3 +181,16 @@ def test_signals_whose_squares_leave_float64_are_refused(name, supervised, scale
     apply = fitted.predict if hasattr(fitted, "predict") else fitted.transform
     with pytest.raises(ValueError, match=message):
         apply(X * scale)
+
+
+def test_a_row_index_passed_as_groups_is_refused():
+    # groups=np.arange(n) made every row its own recording: the U-Net trained on thousands
+    # of one-row windows (190 s at 1M rows) and the HMM decoded every row alone
+    from skion import HMMClassifier
+
+    X, y = make_telegraph(5000, random_state=0)
+    message = "groups marks 5000 recordings in 5000 rows .* looks like a row index"
+    for estimator in (HMMClassifier(), SequenceUNetClassifier(**TINY)):
+        with pytest.raises(ValueError, match=message):
+            estimator.fit(X, y, groups=np.arange(len(X)))
+    HMMClassifier().fit(X, y, groups=np.arange(len(X)) // 500)  # ten recordings: fine

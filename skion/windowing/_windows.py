@@ -124,6 +124,13 @@ class WindowPlan:
         )
 
 
+#: ``groups`` over at least this many rows whose recordings have a median length under
+#: ``_SHORTEST_TYPICAL_RECORDING`` rows are refused as a row index (``np.arange(n)``)
+#: or a time column passed by mistake: nothing can be learnt from recordings that short.
+_ROW_INDEX_CHECK_ROWS = 1000
+_SHORTEST_TYPICAL_RECORDING = 10
+
+
 def segment_bounds(
     n_samples: int, groups: ArrayLike | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -142,6 +149,13 @@ def segment_bounds(
     -------
     starts, ends : ndarray of int64
         ``[starts[i], ends[i])`` are the rows of recording ``i``, in row order.
+
+    Raises
+    ------
+    ValueError
+        If ``groups`` does not have one label per row, holds NaN or None, or (over 1000
+        rows or more) marks recordings of a median length under 10 rows, as a row index
+        passed for ``groups`` would.
 
     Examples
     --------
@@ -167,6 +181,16 @@ def segment_bounds(
     change = np.flatnonzero(groups[1:] != groups[:-1]) + 1
     starts = np.concatenate(([0], change)).astype(np.int64)
     ends = np.concatenate((change, [n_samples])).astype(np.int64)
+    if n_samples >= _ROW_INDEX_CHECK_ROWS:
+        typical = float(np.median(ends - starts))
+        if typical < _SHORTEST_TYPICAL_RECORDING:
+            raise ValueError(
+                f"groups marks {len(starts)} recordings in {n_samples} rows (a median of "
+                f"{typical:g} row(s) each): it looks like a row index or a time, not a "
+                "recording label. Give every row the label of its recording (one value per "
+                "recording, such as the file or sweep number), or leave groups out for one "
+                "recording."
+            )
     return starts, ends
 
 
