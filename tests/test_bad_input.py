@@ -194,3 +194,12 @@ def test_a_row_index_passed_as_groups_is_refused():
         with pytest.raises(ValueError, match=message):
             estimator.fit(X, y, groups=np.arange(len(X)))
     HMMClassifier().fit(X, y, groups=np.arange(len(X)) // 500)  # ten recordings: fine
+
+
+def test_lattice_detrender_refuses_a_constant_current():
+    # a constant signal learnt step_ = 5.7e-16 without a word
+    from skion import LatticeDetrender
+
+    X, y = make_telegraph(3000, random_state=0)
+    with pytest.raises(ValueError, match="current does not change with the open-channel count"):
+        LatticeDetrender().fit(np.full_like(X, 3.0), y)

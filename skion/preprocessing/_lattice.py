@@ -461,6 +461,13 @@ class LatticeDetrender(
                     "The open-channel count never changes inside a block of a recording, so "
                     "the step cannot be learned; give step as a number or a smaller block."
                 )
+            scale = max(float(np.ptp(coarse)), float(np.max(np.abs(coarse))))
+            if not abs(step) > 1e-9 * scale:
+                raise ValueError(
+                    f"The current does not change with the open-channel count (learned step "
+                    f"{step:.3g} against values up to {scale:.3g}): X is constant, or y does "
+                    "not belong to X."
+                )
         if level is None:
             level = float(
                 np.mean(
