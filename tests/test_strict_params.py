@@ -1,5 +1,8 @@
 """Booleans are refused where a parameter takes a number (``bool`` is an ``int``)."""
 
+import importlib
+import inspect
+import pkgutil
 from numbers import Integral, Real
 
 import numpy as np
@@ -18,8 +21,28 @@ ESTIMATORS = [
 ]
 
 
+def _public_functions():
+    """Every public function of every skion module that declares its constraints."""
+    found = {}
+    for module_info in pkgutil.walk_packages(skion.__path__, "skion."):
+        if "._" in module_info.name or module_info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(module_info.name)
+        for name in getattr(module, "__all__", []):
+            func = getattr(module, name)
+            if inspect.isfunction(func) and hasattr(func, "_skion_parameter_constraints"):
+                found[f"{func.__module__}.{func.__qualname__}"] = func
+    return list(found.values())
+
+
+FUNCTIONS = _public_functions()
+
+
 def _numeric_params(cls):
-    for name, constraints in cls._parameter_constraints.items():
+    constraints_of = getattr(cls, "_parameter_constraints", None)
+    if constraints_of is None:
+        constraints_of = cls._skion_parameter_constraints
+    for name, constraints in constraints_of.items():
         numeric = any(isinstance(c, Interval) and c.type in (Integral, Real) for c in constraints)
         if numeric and "boolean" not in constraints:
             yield name
@@ -50,3 +73,20 @@ def test_numbers_and_boolean_parameters_still_pass():
     SequenceUNetClassifier(epochs=3, window_size=128)._validate_params()
     ZScoreWindower(context=0)._validate_params()
     LatticeScaler(undo_filter=False)._validate_params()  # a boolean parameter
+
+
+def test_every_public_function_with_constraints_is_found():
+    names = {func.__name__ for func in FUNCTIONS}
+    assert {"make_patch_clamp", "read_recording", "build_unet", "open_probability"} <= names
+    assert len(FUNCTIONS) >= 15
+
+
+@pytest.mark.parametrize(
+    "func, name",
+    [(func, name) for func in FUNCTIONS for name in _numeric_params(func)],
+    ids=lambda value: getattr(value, "__name__", value),
+)
+def test_a_public_function_refuses_a_boolean_for_a_number(func, name):
+    # make_patch_clamp(n_channels=True) drew one channel without a word
+    with pytest.raises(InvalidParameterError, match=f"'{name}' parameter of {func.__name__}"):
+        func(**{name: True})

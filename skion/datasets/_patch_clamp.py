@@ -9,8 +9,9 @@ from numpy.typing import ArrayLike
 from scipy.interpolate import CubicSpline
 from scipy.linalg import expm
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._strict import validate_params
 from ..hmm._aggregated_chain import stationary
 from ._ion_switching import (
     RecordingModel,

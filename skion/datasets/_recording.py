@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import Interval
 
+from .._strict import validate_params
 from ._abf import abf_channels, read_abf_channel
 from ._liverpool import _diagnose_values, _where, check_labels
 from ._neo import NEO_FORMATS, neo_channels, read_neo_channel

@@ -7,8 +7,9 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import Interval
 
+from .._strict import validate_params
 from ._patch_clamp import make_patch_clamp
 
 __all__ = ["RIGS", "make_rigs"]

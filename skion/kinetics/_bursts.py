@@ -8,8 +8,9 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._strict import validate_params
 from ..windowing import segment_bounds
 from ._event_table import check_events
 from ._exponentials import ExponentialFit

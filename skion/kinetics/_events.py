@@ -6,8 +6,9 @@ from numbers import Real
 
 import numpy as np
 import pandas as pd
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import Interval
 
+from .._strict import validate_params
 from ._labels import check_counts, recordings
 
 __all__ = ["dwell_times"]

@@ -8,7 +8,9 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.optimize import minimize
 from scipy.special import logsumexp
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import Interval
+
+from .._strict import validate_params
 
 __all__ = ["ExponentialFit", "fit_exponentials", "select_components"]
 

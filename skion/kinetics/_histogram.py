@@ -6,8 +6,9 @@ from numbers import Integral, Real
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import Interval
 
+from .._strict import validate_params
 from ..metrics._plotting import _new_axes
 from ._exponentials import ExponentialFit
 

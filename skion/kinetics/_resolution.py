@@ -7,8 +7,9 @@ from numbers import Real
 
 import numpy as np
 import pandas as pd
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import Interval
 
+from .._strict import validate_params
 from ..windowing import segment_bounds
 from ._event_table import check_events
 

@@ -12,7 +12,9 @@ from numbers import Integral, Real
 
 import keras
 from keras import layers
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from .._strict import validate_params
 
 __all__ = ["build_unet", "encoder_layers", "min_window_multiple"]
 

@@ -8,8 +8,9 @@ from numbers import Real
 import numpy as np
 from scipy.signal import resample_poly
 from sklearn.utils import check_array
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import Interval
 
+from .._strict import validate_params
 from ..windowing import segment_bounds
 
 __all__ = ["resample_recordings"]
