@@ -47,11 +47,13 @@ def test_a_diverged_fit_raises_instead_of_returning_nan_weights(params):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"noise": np.nan}, "noise must be finite"),
-        ({"noise": np.inf}, "noise must be finite"),
-        ({"step": np.nan}, "step must be finite"),
-        ({"offset": -np.inf}, "offset must be finite"),
-        ({"n_channels": 10**6}, "at most 1000"),
+        ({"noise": np.nan}, "'noise' parameter"),
+        ({"noise": np.inf}, "'noise' parameter"),
+        ({"step": np.nan}, "'step' parameter"),
+        ({"offset": -np.inf}, "'offset' parameter"),
+        ({"n_channels": 10**6}, "'n_channels' parameter .* range \\[1, 1000\\]"),
+        ({"p_open": 0.0}, "'p_open' parameter"),
+        ({"p_close": 1.5}, "'p_close' parameter"),
     ],
 )
 def test_make_telegraph_refuses_non_finite_or_huge_values(kwargs, message):

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+
+from .._strict import validate_params
 
 __all__ = ["make_telegraph"]
 
@@ -28,6 +33,19 @@ def _channel_states(n_samples, p_open, p_close, rng):
     return np.concatenate(states)[:n_samples]
 
 
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "n_channels": [Interval(Integral, 1, 1000, closed="both")],
+        "p_open": [Interval(Real, 0, 1, closed="right")],
+        "p_close": [Interval(Real, 0, 1, closed="right")],
+        "step": [Interval(Real, None, None, closed="neither")],
+        "noise": [Interval(Real, 0, None, closed="left")],
+        "offset": [Interval(Real, None, None, closed="neither")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_telegraph(
     n_samples: int = 100_000,
     *,
@@ -76,20 +94,6 @@ def make_telegraph(
     >>> X.shape, y.shape, int(y.max()) <= 3
     ((1000, 1), (1000,), True)
     """
-    if int(n_samples) != n_samples or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
-    if int(n_channels) != n_channels or n_channels < 1:
-        raise ValueError(f"n_channels must be a positive integer, got {n_channels!r}.")
-    for label, p in [("p_open", p_open), ("p_close", p_close)]:
-        if not 0 < p <= 1:
-            raise ValueError(f"{label} must be in (0, 1], got {p!r}.")
-    if not (np.isfinite(noise) and noise >= 0):
-        raise ValueError(f"noise must be finite and non-negative, got {noise!r}.")
-    for label, value in [("step", step), ("offset", offset)]:
-        if not np.isfinite(value):
-            raise ValueError(f"{label} must be finite, got {value!r}.")
-    if n_channels > 1000:
-        raise ValueError(f"n_channels must be at most 1000, got {n_channels!r}.")
     seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
     rng = np.random.default_rng(seed)
     y = np.zeros(n_samples, dtype=np.int64)
