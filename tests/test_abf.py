@@ -128,6 +128,34 @@ def test_file_without_samples(pyabf, tmp_path):
         read_abf(path)
 
 
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda raw: raw[:100], r"not a readable ABF file.*struct\.error"),
+        (lambda raw: raw[: len(raw) // 2], r"not a readable ABF file"),
+        (lambda raw: b"", r"not a readable ABF file.*NotImplementedError"),
+        (lambda raw: b"ABF " + bytes(range(256)) * 20, r"not a readable ABF file"),
+    ],
+)
+def test_a_damaged_file_is_a_one_line_error_that_names_it(pyabf, tmp_path, damage, message):
+    # pyabf raised struct.error ("unpack requires a buffer of 2 bytes") without the file
+    path = tmp_path / "damaged.abf"
+    pyabf.abfWriter.writeABF1(np.zeros((2, 2000)), str(path), 10_000, "pA")
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(ValueError, match=r"damaged\.abf: " + message):
+        read_abf(path)
+
+
+@pytest.mark.parametrize("episodes", [0, 1000])
+def test_a_sweep_count_that_does_not_fit_the_data_is_refused(pyabf, tmp_path, episodes):
+    # lActualEpisodes=1000 read 4000 samples as 1000 sweeps of 4; 0 as one sweep of 4000
+    path = tmp_path / "crafted.abf"
+    pyabf.abfWriter.writeABF1(np.zeros((2, 2000)), str(path), 10_000, "pA")
+    _patch(path, "i", 16, episodes)  # lActualEpisodes
+    with pytest.raises(ValueError, match=r"damaged ABF header: .* episodes of 2000 samples"):
+        read_abf(path)
+
+
 def test_import_keeps_numpy_print_options(pyabf, tmp_path, monkeypatch):
     path = tmp_path / "p.abf"
     pyabf.abfWriter.writeABF1(np.zeros((1, 2000)), str(path), 10_000, "pA")

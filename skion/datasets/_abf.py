@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import struct
 
 import numpy as np
 
@@ -95,12 +96,65 @@ def _channel_table(abf):
     return table
 
 
-def abf_channels(path):
-    """The file's ``[(name, units), ...]``, from its header alone (no samples read)."""
+#: What pyabf raises on a truncated, damaged or crafted file (it does not check the
+#: header against the file): read past the end, reshape, divide by a zero count, ...
+_PYABF_FAILURES = (
+    ArithmeticError,
+    IndexError,
+    KeyError,
+    MemoryError,
+    NotImplementedError,
+    TypeError,
+    ValueError,
+    UnicodeDecodeError,
+    struct.error,
+)
+
+#: ABF operation mode of episodic stimulation: sweeps of ``lNumSamplesPerEpisode`` samples.
+_EPISODIC = 5
+
+
+def _kind(error):
+    return "struct.error" if isinstance(error, struct.error) else type(error).__name__
+
+
+def _open_abf(path, *, load_data=True):
+    """``pyabf.ABF`` of ``path``; a file pyabf cannot parse is a ValueError that names it."""
     pyabf = _import_pyabf()
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No such ABF file: {os.fspath(path)!r}")
-    return _channel_table(pyabf.ABF(os.fspath(path), loadData=False))
+    try:
+        abf = pyabf.ABF(os.fspath(path), loadData=load_data)
+    except _PYABF_FAILURES as error:
+        raise ValueError(
+            f"{path}: not a readable ABF file, or a damaged one ({_kind(error)}: {error})."
+        ) from None
+    _check_sweeps(path, abf)
+    return abf
+
+
+def _check_sweeps(path, abf):
+    """Refuse an episodic file whose sweep count does not fit its sweep length.
+
+    pyabf divides the samples by the header's episode count, so a damaged count reads as
+    sweeps of the wrong length (1000 "sweeps" of 4 samples) without an error.
+    """
+    header = getattr(abf, "_headerV1", None) or getattr(abf, "_protocolSection", None)
+    per_episode = int(getattr(header, "lNumSamplesPerEpisode", 0) or 0)
+    if abf.nOperationMode != _EPISODIC or per_episode <= 0 or abf.channelCount <= 0:
+        return
+    expected = per_episode // abf.channelCount
+    if abf.sweepPointCount != expected:
+        raise ValueError(
+            f"{path}: damaged ABF header: {abf.sweepCount} sweep(s) of {abf.sweepPointCount} "
+            f"samples, but episodes of {expected} samples per channel; the sweep count "
+            "does not fit the data."
+        )
+
+
+def abf_channels(path):
+    """The file's ``[(name, units), ...]``, from its header alone (no samples read)."""
+    return _channel_table(_open_abf(path, load_data=False))
 
 
 def read_abf_channel(path, channel):
@@ -109,11 +163,7 @@ def read_abf_channel(path, channel):
     ``channels`` is the file's ``[(name, units), ...]``, so a caller can name the chosen
     channel, convert its units or list the alternatives in an error.
     """
-    pyabf = _import_pyabf()
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"No such ABF file: {os.fspath(path)!r}")
-
-    abf = pyabf.ABF(os.fspath(path))
+    abf = _open_abf(path)
     channels = _channel_table(abf)
     n_channels = len(channels)
     if isinstance(channel, str):
@@ -129,7 +179,12 @@ def read_abf_channel(path, channel):
 
     pieces, groups = [], []
     for sweep in abf.sweepList:
-        abf.setSweep(sweep, channel=int(channel))
+        try:
+            abf.setSweep(sweep, channel=int(channel))
+        except _PYABF_FAILURES as error:
+            raise ValueError(
+                f"{path}: damaged ABF file: sweep {sweep} cannot be read ({_kind(error)}: {error})."
+            ) from None
         values = np.asarray(abf.sweepY, dtype=np.float32)
         pieces.append(values)
         groups.append(np.full(values.shape[0], sweep, dtype=np.int64))
