@@ -2,8 +2,8 @@
 
 The network learns open-channel counts from the current in open-channel units
 (``LatticeScaler``: every recording calibrated on its own, so any unitary current, sign,
-offset or unit), on recordings drawn from ``make_patch_clamp`` over wide ranges (one draw
-per recording, seeded):
+offset or unit, with a low-pass filter the calibration finds undone), on recordings drawn
+from ``make_patch_clamp`` over wide ranges (one draw per recording, seeded):
 
 - 1-10 channels; kinetics ``slow``, ``fast``, ``bursting`` (two-state and three-state
   schemes) or ``high`` (a four-state bursting scheme at high open probability);
@@ -93,8 +93,6 @@ def main(argv=None):
     with config_context(enable_metadata_routing=True), warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always", RigMismatchWarning)
         model = unet_pipeline(calibration="recording", random_state=args.seed, epochs=args.epochs)
-        # the shipped network was trained on the units as recorded (filters kept)
-        model.set_params(clean__baseline__undo_filter=False)
         model.fit(X, y, groups=groups)
     fallbacks = sum("calibrated from its labels" in str(item.message) for item in w)
     command = "python benchmarks/pretrain_unet.py " + " ".join(

@@ -60,35 +60,29 @@ def _folds(recordings, n_samples: int, n_folds: int = 2):
 
 
 def _calibrate(X, recordings):
-    """``(units, recorded, n_channels)``: every recording in open-channel units,
-    calibrated on its own without labels (the rig's mains frequency given, as its user
-    knows it), with a filter the calibration found undone (``LatticeScaler``'s default)
-    and as recorded (what the pretrained U-Net was trained on), and the channels its
-    calibration found, per row. Recordings are calibrated in parallel."""
+    """``(units, n_channels)``: every recording in open-channel units, calibrated on its
+    own without labels (the rig's mains frequency given, as its user knows it), with a
+    filter the calibration found undone (``LatticeScaler``'s default), and the channels
+    its calibration found, per row. Recordings are calibrated in parallel."""
     units = np.empty(X.shape, dtype=np.float64)
-    recorded = np.empty(X.shape, dtype=np.float64)
     n_channels = np.empty(len(X), dtype=np.int64)
     calibrated = Parallel(n_jobs=-1)(
         delayed(_calibrate_one)(X[r.start : r.stop], 1.0 / r.dt, r.hum_frequency)
         for r in recordings
     )
-    for r, (undone, as_recorded, channels) in zip(recordings, calibrated, strict=True):
-        units[r.start : r.stop], recorded[r.start : r.stop] = undone, as_recorded
+    for r, (scaled, channels) in zip(recordings, calibrated, strict=True):
+        units[r.start : r.stop] = scaled
         n_channels[r.start : r.stop] = channels
-    return units, recorded, n_channels
+    return units, n_channels
 
 
 def _calibrate_one(x, rate, hum):
-    """One recording's units with its filter undone and as recorded, and its channels."""
+    """One recording in open-channel units (its filter undone) and its channels."""
     from ..preprocessing import LatticeScaler
-    from ..preprocessing._lattice_scaler import unfiltered_units
 
-    scaler = LatticeScaler(sampling_rate=rate, line_freq=hum, undo_filter=False)
-    recorded = scaler.fit_transform(x)
-    (calibration,) = scaler.recordings_.itertuples()
-    undone = recorded.copy()  # as LatticeScaler(undo_filter=True) returns it
-    undone[:, 0] = unfiltered_units(recorded[:, 0], calibration.filter_cutoff, rate)
-    return undone, recorded, int(calibration.n_channels)
+    scaler = LatticeScaler(sampling_rate=rate, line_freq=hum)
+    units = scaler.fit_transform(x)
+    return units, int(scaler.recordings_["n_channels"].iloc[0])
 
 
 def _oracle(X, recordings):
@@ -151,7 +145,7 @@ def run_demo(
         echo(f"  {rig}: {_describe(conditions)}")
     echo("  calibrating every recording without labels (open-channel units) ...")
     tic = time.perf_counter()
-    units, recorded, cap = _calibrate(X, recordings)
+    units, cap = _calibrate(X, recordings)
     echo(f"  ... {time.perf_counter() - tic:.0f} s")
     unet_params = {**(UNET_QUICK if quick else UNET_DEFAULTS)}
     if epochs is not None:
@@ -200,7 +194,7 @@ def run_demo(
         for k, (_, test) in enumerate(folds, 1):
             echo(f"  fold {k}/{len(folds)} {PRETRAINED} and {IDEALIZER} ...")
             tic = time.perf_counter()
-            counts = pretrained.predict(recorded[test], groups=groups[test])
+            counts = pretrained.predict(units[test], groups=groups[test])
             predictions[PRETRAINED][test] = np.minimum(counts, cap[test])
             rows.append(_timing(PRETRAINED, k, 0.0, time.perf_counter() - tic))
             tic = time.perf_counter()
