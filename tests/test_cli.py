@@ -49,8 +49,24 @@ def test_demo_reports_every_model_and_writes_results(tmp_path, capsys):
     assert all(np.isnan(oracle[rig]) for rig in RIGS if rig not in unfiltered)
     for rig in RIGS:  # one column per rig in the printed table
         assert f"  {rig}: " in printed
+    # 2,500-row recordings are too short to calibrate: the demo says so instead of scoring
+    # miscalibrated recordings in silence
+    assert "was calibrated as" in printed and "raise --n-samples" in printed
     for name in ["segment.png", "confusion.png", "per_class_f1.png", "history.png"]:
         assert (out / name).read_bytes().startswith(b"\x89PNG"), name
+
+
+def test_demo_names_the_recordings_its_calibration_misread():
+    from skion.cli._demo import _misread
+
+    _, _, _, recordings = make_rigs(10_000, random_state=0)
+    truth = [(r.n_channels, r.step) for r in recordings]
+    assert _misread(recordings, truth) == []
+    wrong = list(truth)
+    wrong[2] = (truth[2][0], -truth[2][1])  # upside down
+    wrong[5] = (truth[5][0] + 1, truth[5][1])  # one channel too many
+    lines = _misread(recordings, wrong)
+    assert len(lines) == 2 and "recording 2 " in lines[0] and "recording 5 " in lines[1]
 
 
 def test_demo_folds_hold_one_recording_of_every_rig():

@@ -40,6 +40,10 @@ UNET = "SequenceUNetClassifier"
 IDEALIZER = "AggregatedHMM (no labels)"
 PRETRAINED = "pretrained U-Net (no labels)"
 
+#: A calibrated unitary current further than this from the generator's (relative) is
+#: reported as a miscalibration.
+_STEP_TOLERANCE = 0.1
+
 
 def _folds(recordings, n_samples: int, n_folds: int = 2):
     """(train, test) boolean row masks over whole recordings.
@@ -60,29 +64,45 @@ def _folds(recordings, n_samples: int, n_folds: int = 2):
 
 
 def _calibrate(X, recordings):
-    """``(units, n_channels)``: every recording in open-channel units, calibrated on its
-    own without labels (the rig's mains frequency given, as its user knows it), with a
-    filter the calibration found undone (``LatticeScaler``'s default), and the channels
-    its calibration found, per row. Recordings are calibrated in parallel."""
+    """``(units, n_channels, found)``: every recording in open-channel units, calibrated
+    on its own without labels (the rig's mains frequency given, as its user knows it),
+    with a filter the calibration found undone (``LatticeScaler``'s default); the channels
+    its calibration found, per row; and ``(n_channels, unitary_current)`` found for every
+    recording. Recordings are calibrated in parallel."""
     units = np.empty(X.shape, dtype=np.float64)
     n_channels = np.empty(len(X), dtype=np.int64)
     calibrated = Parallel(n_jobs=-1)(
         delayed(_calibrate_one)(X[r.start : r.stop], 1.0 / r.dt, r.hum_frequency)
         for r in recordings
     )
-    for r, (scaled, channels) in zip(recordings, calibrated, strict=True):
+    for r, (scaled, channels, _) in zip(recordings, calibrated, strict=True):
         units[r.start : r.stop] = scaled
         n_channels[r.start : r.stop] = channels
-    return units, n_channels
+    return units, n_channels, [(channels, step) for _, channels, step in calibrated]
 
 
 def _calibrate_one(x, rate, hum):
-    """One recording in open-channel units (its filter undone) and its channels."""
+    """One recording in open-channel units (its filter undone), its channels and step."""
     from ..preprocessing import LatticeScaler
 
     scaler = LatticeScaler(sampling_rate=rate, line_freq=hum)
     units = scaler.fit_transform(x)
-    return units, int(scaler.recordings_["n_channels"].iloc[0])
+    (found,) = scaler.recordings_.itertuples()
+    return units, int(found.n_channels), float(found.unitary_current)
+
+
+def _misread(recordings, found):
+    """Lines naming the recordings whose calibration missed the generator's lattice."""
+    lines = []
+    for index, (r, (channels, step)) in enumerate(zip(recordings, found, strict=True)):
+        if channels != r.n_channels or abs(step / r.step - 1.0) > _STEP_TOLERANCE:
+            lines.append(
+                f"  warning: recording {index} ({r.regime}) was calibrated as {channels} "
+                f"channel(s) of {step:+.2f} pA; it holds {r.n_channels} of {r.step:+.2f} pA. "
+                "Every model's score on it reflects that miscalibration (recordings this "
+                "short may be too short to calibrate: raise --n-samples)."
+            )
+    return lines
 
 
 def _oracle(X, recordings):
@@ -145,8 +165,10 @@ def run_demo(
         echo(f"  {rig}: {_describe(conditions)}")
     echo("  calibrating every recording without labels (open-channel units) ...")
     tic = time.perf_counter()
-    units, cap = _calibrate(X, recordings)
+    units, cap, found = _calibrate(X, recordings)
     echo(f"  ... {time.perf_counter() - tic:.0f} s")
+    for line in _misread(recordings, found):
+        echo(line)
     unet_params = {**(UNET_QUICK if quick else UNET_DEFAULTS)}
     if epochs is not None:
         unet_params["epochs"] = epochs
