@@ -12,6 +12,14 @@ dropped; at 2 the INFO and WARNING records and the CUDA probing errors of a mach
 without a GPU; at 3 every record. Records written later, while a model runs (the CPU
 feature guard's, at the first operation), are left alone.
 
+TensorFlow also warns that a function "triggered tf.function retracing" when it has
+traced it five times within a stretch of calls; it counts the traces by the Python code
+of the function, so the prediction steps of every Keras model in the process count
+together, and a process that fits and predicts several models (cross-validation,
+``skion demo``) gets the warning though no model retraces (``tests/test_no_retracing.py``
+checks that one model does not). At ``TF_CPP_MIN_LOG_LEVEL`` 2 or more that warning is
+dropped from TensorFlow's Python logger when skion imports TensorFlow.
+
 Every ``Model.fit`` traces a training step in which Keras all-reduces the gradients
 (even on one device); TensorFlow wraps that all-reduce in a custom gradient that it
 registers, under a new name, in its process-wide gradient registry, and the closure
@@ -22,6 +30,7 @@ U-Net, measured). :func:`forget_custom_gradients` removes the entries a block ad
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import sys
@@ -71,6 +80,13 @@ def startup_chatter(line: bytes, level: int) -> bool:
         return False
     severity = record.group(1)
     return severity in b"IW" or level >= 3 or bool(_NO_GPU.search(line))
+
+
+class _RetracingAcrossModels(logging.Filter):
+    """Drop TensorFlow's "triggered tf.function retracing" warning (module docstring)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
 
 
 @contextlib.contextmanager
@@ -124,6 +140,8 @@ def import_tensorflow_quietly() -> None:
         # CUDA is probed here, not on import. No tensor is made: that would initialize
         # the runtime, after which users can no longer set threads or GPU memory growth.
         tf.config.list_physical_devices()
+    if level >= 2:
+        tf.get_logger().addFilter(_RetracingAcrossModels())
 
 
 @contextlib.contextmanager
