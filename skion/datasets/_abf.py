@@ -7,7 +7,9 @@ import struct
 
 import numpy as np
 
-__all__ = ["abf_channels", "read_abf", "read_abf_channel"]
+from ._channels import choose_channel
+
+__all__ = ["read_abf", "read_abf_channel"]
 
 
 def _import_pyabf():
@@ -106,7 +108,6 @@ _PYABF_FAILURES = (
     NotImplementedError,
     TypeError,
     ValueError,
-    UnicodeDecodeError,
     struct.error,
 )
 
@@ -118,13 +119,13 @@ def _kind(error):
     return "struct.error" if isinstance(error, struct.error) else type(error).__name__
 
 
-def _open_abf(path, *, load_data=True):
+def _open_abf(path):
     """``pyabf.ABF`` of ``path``; a file pyabf cannot parse is a ValueError that names it."""
     pyabf = _import_pyabf()
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No such ABF file: {os.fspath(path)!r}")
     try:
-        abf = pyabf.ABF(os.fspath(path), loadData=load_data)
+        abf = pyabf.ABF(os.fspath(path))
     except _PYABF_FAILURES as error:
         raise ValueError(
             f"{path}: not a readable ABF file, or a damaged one ({_kind(error)}: {error})."
@@ -152,30 +153,12 @@ def _check_sweeps(path, abf):
         )
 
 
-def abf_channels(path):
-    """The file's ``[(name, units), ...]``, from its header alone (no samples read)."""
-    return _channel_table(_open_abf(path, load_data=False))
-
-
 def read_abf_channel(path, channel):
-    """``(X, sampling_rate, groups, channels)`` of ``channel`` (an index or a name).
-
-    ``channels`` is the file's ``[(name, units), ...]``, so a caller can name the chosen
-    channel, convert its units or list the alternatives in an error.
-    """
+    """``(X, sampling_rate, groups, (name, units))`` of ``channel`` (an index, a name, or
+    None for the first current or conductance channel; see ``choose_channel``)."""
     abf = _open_abf(path)
     channels = _channel_table(abf)
-    n_channels = len(channels)
-    if isinstance(channel, str):
-        names = [name for name, _ in channels]
-        if channel not in names:
-            raise ValueError(f"{path}: no channel named {channel!r}; the file has {names}.")
-        channel = names.index(channel)
-    if not 0 <= channel < n_channels:
-        raise ValueError(
-            f"{path}: channel {int(channel)} is out of range; the file has {n_channels} "
-            f"channel(s) (valid indices 0..{n_channels - 1})."
-        )
+    channel = choose_channel(path, channels, channel)
 
     pieces, groups = [], []
     for sweep in abf.sweepList:
@@ -193,4 +176,4 @@ def read_abf_channel(path, channel):
         raise ValueError(f"{path}: the file holds no samples ({len(pieces)} empty sweep(s)).")
 
     X = np.concatenate(pieces)[:, None]
-    return X, float(abf.dataRate), np.concatenate(groups), channels
+    return X, float(abf.dataRate), np.concatenate(groups), channels[channel]

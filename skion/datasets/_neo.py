@@ -12,7 +12,9 @@ import re
 
 import numpy as np
 
-__all__ = ["NEO_FORMATS", "neo_channels", "read_neo_channel"]
+from ._channels import choose_channel
+
+__all__ = ["NEO_FORMATS", "read_neo_channel"]
 
 #: File suffix -> (neo raw reader, what writes it). Only formats with a test that writes a
 #: file and reads it back are listed.
@@ -58,11 +60,6 @@ def _channel_table(reader):
     ]
 
 
-def neo_channels(path):
-    """The file's ``[(name, units), ...]``, from its header alone (no samples read)."""
-    return _channel_table(_open(path))
-
-
 def _segments(reader):
     """``(block, segment)`` of every segment, in file order."""
     return [
@@ -85,23 +82,15 @@ def _wcp_samples(path):
 
 
 def read_neo_channel(path, channel):
-    """``(X, sampling_rate, groups, channels)`` of ``channel`` (an index or a name).
+    """``(X, sampling_rate, groups, (name, units))`` of ``channel`` (an index, a name, or
+    None for the first current or conductance channel; see ``choose_channel``).
 
     Every segment (a sweep or record) is a recording in ``groups``; values are in the
-    channel's units as stated in the file. ``channels`` is the file's ``[(name, units)]``.
+    channel's units as stated in the file.
     """
     reader = _open(path)
     channels = _channel_table(reader)
-    names = [name for name, _ in channels]
-    if isinstance(channel, str):
-        if channel not in names:
-            raise ValueError(f"{path}: no channel named {channel!r}; the file has {names}.")
-        channel = names.index(channel)
-    if not 0 <= channel < len(channels):
-        raise ValueError(
-            f"{path}: channel {int(channel)} is out of range; the file has {len(channels)} "
-            f"channel(s) (valid indices 0..{len(channels) - 1})."
-        )
+    channel = choose_channel(path, channels, channel)
     table = reader.header["signal_channels"]
     streams = list(reader.header["signal_streams"]["id"])
     stream = streams.index(table["stream_id"][channel])
@@ -125,4 +114,4 @@ def read_neo_channel(path, channel):
     if sum(lengths) == 0:
         raise ValueError(f"{path}: the file holds no samples ({len(pieces)} empty segment(s)).")
     groups = np.repeat(np.arange(len(pieces), dtype=np.int64), lengths)
-    return np.concatenate(pieces)[:, None], rate, groups, channels
+    return np.concatenate(pieces)[:, None], rate, groups, channels[channel]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
+from functools import partial
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -14,9 +15,9 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval
 
 from .._strict import validate_params
-from ._abf import abf_channels, read_abf_channel
+from ._abf import read_abf_channel
 from ._liverpool import _diagnose_values, _where, check_labels
-from ._neo import NEO_FORMATS, neo_channels, read_neo_channel
+from ._neo import NEO_FORMATS, read_neo_channel
 from ._units import to_skion_units
 
 __all__ = ["read_recording"]
@@ -208,24 +209,9 @@ def _agree(path, where, stated, given):
     return stated if stated is not None else given
 
 
-def _read_channel_file(path, sampling_rate, channel, units, *, channels_of, read_channel):
+def _read_channel_file(path, sampling_rate, channel, units, *, read_channel):
     """A binary file's channel (ABF, or a format neo reads), every sweep a recording."""
-    if channel is None:  # the first current or conductance channel
-        channels = channels_of(path)
-        usable = [i for i, (_, unit) in enumerate(channels) if unit[-1:] in ("A", "S")]
-        if not usable:
-            listed = ", ".join(f"{i} {name!r} ({unit})" for i, (name, unit) in enumerate(channels))
-            raise ValueError(
-                f"{path}: no channel holds a current or conductance (channels: {listed})."
-            )
-        channel = usable[0]
-    X, rate, groups, channels = read_channel(path, channel)
-    index = (
-        channel
-        if isinstance(channel, int | np.integer)
-        else [n for n, _ in channels].index(channel)
-    )
-    name, stated = channels[index]
+    X, rate, groups, (name, stated) = read_channel(path, channel)
     if sampling_rate is not None and abs(sampling_rate - rate) > _RATE_TOLERANCE * rate:
         raise ValueError(
             f"{path}: sampling_rate={sampling_rate:g} Hz disagrees with the file ({rate:g} Hz)."
@@ -236,26 +222,8 @@ def _read_channel_file(path, sampling_rate, channel, units, *, channels_of, read
     return X[:, 0].astype(np.float64), None, starts, marked_by, None, rate, unit or "pA", name
 
 
-def _read_abf(path, sampling_rate, channel, units):
-    return _read_channel_file(
-        path,
-        sampling_rate,
-        channel,
-        units,
-        channels_of=abf_channels,
-        read_channel=read_abf_channel,
-    )
-
-
-def _read_neo(path, sampling_rate, channel, units):
-    return _read_channel_file(
-        path,
-        sampling_rate,
-        channel,
-        units,
-        channels_of=neo_channels,
-        read_channel=read_neo_channel,
-    )
+_read_abf = partial(_read_channel_file, read_channel=read_abf_channel)
+_read_neo = partial(_read_channel_file, read_channel=read_neo_channel)
 
 
 def _blocks(path, n, batch_size, starts, marked_by):

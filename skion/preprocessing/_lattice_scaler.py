@@ -41,16 +41,6 @@ _COLUMNS = [
 ]
 
 
-def unfiltered_units(units, cutoff, sampling_rate):
-    """One recording's ``units`` with the low-pass filter its calibration found at
-    ``cutoff`` Hz undone; as they are where it found none (``cutoff`` NaN)."""
-    if not np.isfinite(cutoff):
-        return units
-    from ..hmm._filter import undo_filter  # skion.hmm imports this package
-
-    return undo_filter(units, cutoff, sampling_rate)
-
-
 class LatticeScaler(
     StrictParamsMixin,
     PlainRequestsMixin,
@@ -383,8 +373,12 @@ class LatticeScaler(
         return out, pd.DataFrame(rows, columns=_COLUMNS)
 
     def _unfiltered(self, units, cutoff):
-        """``units`` with the filter at ``cutoff`` Hz undone, if asked."""
-        return unfiltered_units(units, cutoff, self.sampling_rate) if self.undo_filter else units
+        """``units`` with the filter at ``cutoff`` Hz undone, if asked and one was found."""
+        if not self.undo_filter or not np.isfinite(cutoff):
+            return units
+        from ..hmm._filter import undo_filter  # skion.hmm imports this package
+
+        return undo_filter(units, cutoff, self.sampling_rate)
 
     def _follow_labels(self, X, out, counts, table):
         """Training rows calibrated from their labels; warn where the label-free
