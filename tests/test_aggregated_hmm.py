@@ -160,6 +160,19 @@ def test_a_level_visited_only_in_another_recording_adds_a_channel():
     assert f1_score(y, hmm.predict(X, groups=groups), average="macro") > 0.99
 
 
+def test_a_rare_all_closed_level_is_placed_by_the_kinetics():
+    """8 channels at an open probability of 0.6: all closed on 1 row of 20,000, one open
+    on 110. Fitted as 7 channels with the baseline one step up, every sample was decoded
+    one count low (macro-F1 0.004); one more channel below, kept by BIC, is right."""
+    X, y, _, _ = make_patch_clamp(
+        20_000, kinetics="high", n_channels=8, unitary_current=1.5, noise=0.3, random_state=5
+    )
+    assert np.bincount(y)[:2].tolist() == [1, 110]
+    hmm = AggregatedHMM().fit(X)
+    assert hmm.n_channels_ == 8
+    assert f1_score(y, hmm.predict(X), average="macro") > 0.99
+
+
 def test_high_noise_and_drift_are_tracked_without_labels():
     """Noise 0.6 of the step and a 3-step sine drift: the levels hide in the histogram."""
     X, y, groups, baseline = make_patch_clamp(

@@ -883,40 +883,68 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
             fitted = _continued(fitted, refit)
         return fitted
 
-    def _levels_above(self, xs, baselines, params):
-        """Levels above the N-th that hold at least ``MIN_LEVEL_MASS`` samples (by a
-        mixture fit of the top levels' weights) in any recording."""
+    def _levels_beyond(self, xs, baselines, params):
+        """Levels below count 0 and above count N that hold at least ``MIN_LEVEL_MASS``
+        samples (by a mixture fit of the edge levels' weights) in any recording."""
         n_channels = params.chain.n_channels
         noise = params.noise / abs(params.step)
-        above = 0
+        below = above = 0
         for x, baseline in zip(xs, baselines, strict=True):
             counts = (x - baseline) / params.step
-            top = counts[counts > n_channels - 1.5]
-            if len(top) < MIN_LEVEL_MASS:
-                continue
-            first, weights = level_weights(top, n_channels - 1, 1.0, 2, noise)
-            above = max(above, first + len(weights) - 2)
-        return above
+            bottom, top = counts[counts < 0.5], counts[counts > n_channels - 1.5]
+            if len(bottom) >= MIN_LEVEL_MASS:
+                first, _ = level_weights(bottom, 0, 1.0, 1, noise)
+                below = max(below, -first)
+            if len(top) >= MIN_LEVEL_MASS:
+                first, weights = level_weights(top, n_channels - 1, 1.0, 2, noise)
+                above = max(above, first + len(weights) - 2)
+        return below, above
 
     def _grow_channels(self, xs, fitted):
-        """More channels where a recording visits levels above the fitted N, if EM with
-        them explains the data better (by BIC); ``fitted`` and the result are ``_em``'s
-        tuples.
+        """More channels where the fitted N may miss a level, if EM with them explains
+        the data better (by BIC); ``fitted`` and the result are ``_em``'s tuples.
 
-        The channel count is placed on the longest recording's first rows, where the
-        highest levels of many slow channels may be missing: 7 channels at an open
-        probability of 1/3 were fitted as 5 when 6 opened at once only in the other
-        recording (142 samples), and 8 as 6 with 7 open in 0.3 % of the rows; every such
-        sample was decoded a level low (-15 and -14 macro-F1 points).
+        Two levels can be missing. The highest: the channel count is placed on the
+        longest recording's first rows, where the highest levels of many slow channels
+        may be missing: 7 channels at an open probability of 1/3 were fitted as 5 when 6
+        opened at once only in the other recording (142 samples), and 8 as 6 with 7 open
+        in 0.3 % of the rows; every such sample was decoded a level low (-15 and -14
+        macro-F1 points). The lowest: at a high open probability the all-closed level is
+        so rare that the levels alone cannot place the baseline: 10 channels at an open
+        probability of 0.6 (all closed on 2-7 of 60,000 rows) were fitted as 9 channels
+        with the baseline one step up in 2 of 4 draws, and on 20,000 rows (0-3 rows all
+        closed, 14-53 with one open) as 7 in 4 of 6, every sample decoded one or three
+        counts low (macro-F1 0.00-0.03); only the kinetics tell these apart (closing
+        rates in proportion to the open channels), by 30 and more nats on 60,000 rows.
+        Levels below count 0 and above count N that hold samples are added first; then,
+        while the fitted open probability exceeds one half, one more channel with the
+        baseline one step lower is tried, and kept by the same rule.
         """
         if self.n_channels != "auto":
             return fitted
-        params, baselines, bound = fitted[:3]
-        n_channels = min(
-            params.chain.n_channels + self._levels_above(xs, baselines, params), self.max_channels
-        )
-        if n_channels == params.chain.n_channels:
-            return fitted
+        params, baselines = fitted[:2]
+        n_fitted = params.chain.n_channels
+        below, above = self._levels_beyond(xs, baselines, params)
+        n_channels = min(n_fitted + below + above, self.max_channels)
+        if n_channels > n_fitted:
+            lower = [b - below * params.step for b in baselines]
+            fitted = self._more_channels(xs, fitted, n_channels, lower)
+        while (
+            fitted[0].chain.n_channels < self.max_channels
+            and self._open_probability(fitted[0]) > 0.5
+        ):
+            params, baselines = fitted[:2]
+            lower = [b - params.step for b in baselines]
+            grown = self._more_channels(xs, fitted, params.chain.n_channels + 1, lower)
+            if grown is fitted:
+                break
+            fitted = grown
+        return fitted
+
+    def _more_channels(self, xs, fitted, n_channels, baselines):
+        """EM with ``n_channels`` channels from ``baselines``, kept if it beats ``fitted``
+        by BIC (``fitted`` and the result are ``_em``'s tuples)."""
+        params, bound = fitted[0], fitted[2]
         grown = replace(params, chain=AggregatedChain(n_channels, self.n_closed, self.n_open))
         refit = self._em(xs, baselines, grown, None, self.max_iter, self.tol, stage="EM, grown,")
         n_total = sum(len(x) for x in xs)
@@ -924,6 +952,12 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         if gain <= 0.5 * (n_channels - params.chain.n_channels) * np.log(n_total):
             return fitted
         return _continued(fitted, refit)
+
+    @staticmethod
+    def _open_probability(params):
+        """Stationary fraction of the channels that are open."""
+        chain = params.chain
+        return float(chain.initial(params.rates) @ chain.level) / chain.n_channels
 
     def _reoriented(self, xs, fitted, oriented):
         """The fit, or its mirror (every count ``k`` read as ``N - k``, the step's sign
