@@ -173,6 +173,21 @@ def test_a_rare_all_closed_level_is_placed_by_the_kinetics():
     assert f1_score(y, hmm.predict(X), average="macro") > 0.99
 
 
+def test_a_drift_that_blurs_every_level_is_found_by_the_lattice_phase():
+    """7 bursting channels on a random walk of about three steps: no coarse drift
+    leaves peaks in the density, and the step search found a lattice of 8 channels at
+    2/3 of the step (macro-F1 0.000, in silence). The lattice's phase over short blocks
+    shows the step; the current less the lattice's drift at that step shows the levels."""
+    X, y, _, _ = make_patch_clamp(
+        30_000, kinetics="bursting", n_channels=7, unitary_current=-1.76, noise=0.32,
+        drift="random_walk", drift_amplitude=5.1, hum_amplitude=0.176, random_state=1,
+    )  # fmt: skip
+    hmm = AggregatedHMM(line_freq=50.0).fit(X)
+    assert hmm.n_channels_ == 7
+    assert hmm.unitary_current_ == pytest.approx(-1.76, rel=0.02)
+    assert f1_score(y, hmm.predict(X), average="macro") > 0.99
+
+
 def test_high_noise_and_drift_are_tracked_without_labels():
     """Noise 0.6 of the step and a 3-step sine drift: the levels hide in the histogram."""
     X, y, groups, baseline = make_patch_clamp(
