@@ -870,8 +870,9 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         )
         if labels is None:
             fitted = (params, baselines, bound, n_iter, converged)
-            fitted = self._grow_channels(xs, self._settle_levels(xs, fitted))
-            params, baselines, bound, n_iter, converged = self._reoriented(xs, fitted, oriented)
+            fitted = self._grow_above(xs, self._settle_levels(xs, fitted))
+            fitted = self._grow_below(xs, self._reoriented(xs, fitted, oriented))
+            params, baselines, bound, n_iter, converged = fitted
             self._check_lattice(xs, baselines, params, bound)
         self._store(params, baselines, bound, n_iter, converged)
         self.filter_cutoff_ = cutoff
@@ -960,33 +961,51 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
                 above = max(above, first + len(weights) - 2)
         return below, above
 
-    def _grow_channels(self, xs, fitted):
-        """More channels where the fitted N may miss a level, if EM with them explains
-        the data better (by BIC); ``fitted`` and the result are ``_em``'s tuples.
+    def _grow_above(self, xs, fitted):
+        """More channels where a recording visits levels above the fitted N, if EM with
+        them explains the data better (by BIC); ``fitted`` and the result are ``_em``'s
+        tuples.
 
-        Two levels can be missing. The highest: the channel count is placed on the
-        longest recording's first rows, where the highest levels of many slow channels
-        may be missing: 7 channels at an open probability of 1/3 were fitted as 5 when 6
-        opened at once only in the other recording (142 samples), and 8 as 6 with 7 open
-        in 0.3 % of the rows; every such sample was decoded a level low (-15 and -14
-        macro-F1 points). The lowest: at a high open probability the all-closed level is
-        so rare that the levels alone cannot place the baseline: 10 channels at an open
-        probability of 0.6 (all closed on 2-7 of 60,000 rows) were fitted as 9 channels
-        with the baseline one step up in 2 of 4 draws, and on 20,000 rows (0-3 rows all
-        closed, 14-53 with one open) as 7 in 4 of 6, every sample decoded one or three
-        counts low (macro-F1 0.00-0.03); only the kinetics tell these apart (closing
-        rates in proportion to the open channels), by 30 and more nats on 60,000 rows.
-        Levels below count 0 and above count N that hold samples are added first; then,
-        while the fitted open probability exceeds one half, one more channel with the
-        baseline one step lower is tried, and kept by the same rule.
+        The channel count is placed on the longest recording's first rows, where the
+        highest levels of many slow channels may be missing: 7 channels at an open
+        probability of 1/3 were fitted as 5 when 6 opened at once only in the other
+        recording (142 samples), and 8 as 6 with 7 open in 0.3 % of the rows; every such
+        sample was decoded a level low (-15 and -14 macro-F1 points).
         """
         if self.n_channels != "auto":
             return fitted
         params, baselines = fitted[:2]
-        n_fitted = params.chain.n_channels
-        below, above = self._levels_beyond(xs, baselines, params)
-        n_channels = min(n_fitted + below + above, self.max_channels)
-        if n_channels > n_fitted:
+        n_channels = min(
+            params.chain.n_channels + self._levels_beyond(xs, baselines, params)[1],
+            self.max_channels,
+        )
+        if n_channels == params.chain.n_channels:
+            return fitted
+        return self._more_channels(xs, fitted, n_channels, baselines)
+
+    def _grow_below(self, xs, fitted):
+        """More channels under a baseline moved down where the all-closed level may be
+        missing, if EM with them explains the data better (by BIC); ``fitted`` (its sign
+        settled, see ``_reoriented``) and the result are ``_em``'s tuples.
+
+        At a high open probability the all-closed level is so rare that the levels alone
+        cannot place the baseline: 10 channels at an open probability of 0.6 (all closed
+        on 2-7 of 60,000 rows) were fitted as 9 channels with the baseline one step up
+        in 2 of 4 draws, every sample decoded one count low (macro-F1 0.03); only the
+        kinetics tell the two apart (closing rates in proportion to the open channels),
+        by 30 and more nats. Levels below count 0 that hold samples in any recording
+        are added first; then, while the fitted open probability exceeds one half, one
+        more channel with the baseline one step lower is tried, and kept by the same
+        rule. Before the sign is settled, the levels below may be those above a count
+        read upside down: 4 bursting channels under a 1 kHz filter, fitted as 4 of the
+        wrong sign, grew to 5 (macro-F1 0.015).
+        """
+        if self.n_channels != "auto":
+            return fitted
+        params, baselines = fitted[:2]
+        below = self._levels_beyond(xs, baselines, params)[0]
+        n_channels = min(params.chain.n_channels + below, self.max_channels)
+        if n_channels > params.chain.n_channels:
             lower = [b - below * params.step for b in baselines]
             fitted = self._more_channels(xs, fitted, n_channels, lower)
         while (
