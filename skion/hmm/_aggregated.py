@@ -944,22 +944,25 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
             fitted = _continued(fitted, refit)
         return fitted
 
-    def _levels_beyond(self, xs, baselines, params):
-        """Levels below count 0 and above count N that hold at least ``MIN_LEVEL_MASS``
-        samples (by a mixture fit of the edge levels' weights) in any recording."""
+    def _levels_beyond(self, xs, baselines, params, side):
+        """Levels below count 0 (``side="below"``) or above count N (``"above"``) that
+        hold at least ``MIN_LEVEL_MASS`` samples (by a mixture fit of the edge levels'
+        weights) in any recording."""
         n_channels = params.chain.n_channels
         noise = params.noise / abs(params.step)
-        below = above = 0
+        extra = 0
         for x, baseline in zip(xs, baselines, strict=True):
             counts = (x - baseline) / params.step
-            bottom, top = counts[counts < 0.5], counts[counts > n_channels - 1.5]
-            if len(bottom) >= MIN_LEVEL_MASS:
-                first, _ = level_weights(bottom, 0, 1.0, 1, noise)
-                below = max(below, -first)
-            if len(top) >= MIN_LEVEL_MASS:
-                first, weights = level_weights(top, n_channels - 1, 1.0, 2, noise)
-                above = max(above, first + len(weights) - 2)
-        return below, above
+            edge = counts[counts < 0.5] if side == "below" else counts[counts > n_channels - 1.5]
+            if len(edge) < MIN_LEVEL_MASS:
+                continue
+            if side == "below":
+                first, _ = level_weights(edge, 0, 1.0, 1, noise)
+                extra = max(extra, -first)
+            else:
+                first, weights = level_weights(edge, n_channels - 1, 1.0, 2, noise)
+                extra = max(extra, first + len(weights) - 2)
+        return extra
 
     def _grow_above(self, xs, fitted):
         """More channels where a recording visits levels above the fitted N, if EM with
@@ -976,7 +979,7 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
             return fitted
         params, baselines = fitted[:2]
         n_channels = min(
-            params.chain.n_channels + self._levels_beyond(xs, baselines, params)[1],
+            params.chain.n_channels + self._levels_beyond(xs, baselines, params, "above"),
             self.max_channels,
         )
         if n_channels == params.chain.n_channels:
@@ -1003,7 +1006,7 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         if self.n_channels != "auto":
             return fitted
         params, baselines = fitted[:2]
-        below = self._levels_beyond(xs, baselines, params)[0]
+        below = self._levels_beyond(xs, baselines, params, "below")
         n_channels = min(params.chain.n_channels + below, self.max_channels)
         if n_channels > params.chain.n_channels:
             lower = [b - below * params.step for b in baselines]
