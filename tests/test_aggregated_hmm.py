@@ -266,6 +266,22 @@ def test_recordings_are_decoded_independently():
     np.testing.assert_allclose(together[:30_000], first, atol=1e-10)
 
 
+@pytest.mark.parametrize("noise", [0.25, 0.55])
+def test_threads_give_the_same_fit_and_posteriors(noise):
+    # recordings, candidate lattices (noise 0.55 step: the search by short EM fits) and
+    # decoded series run on n_jobs threads; every transition count is summed in order
+    X, _, groups, _ = make_patch_clamp(
+        45_000, kinetics="bursting", n_channels=2, n_recordings=3, noise=noise,
+        drift="ramp", random_state=7,
+    )  # fmt: skip
+    fits = [AggregatedHMM(n_jobs=n_jobs).fit(X, groups=groups) for n_jobs in (None, 2)]
+    for name in ("n_channels_", "unitary_current_", "noise_sd_", "rates_", "lower_bound_"):
+        np.testing.assert_array_equal(getattr(fits[0], name), getattr(fits[1], name))
+    np.testing.assert_array_equal(
+        fits[0].predict_proba(X, groups=groups), fits[1].predict_proba(X, groups=groups)
+    )
+
+
 def test_a_new_recording_at_another_offset_is_recalibrated():
     X, y, _, _ = make_patch_clamp(100_000, kinetics="slow", noise=0.2, random_state=4)
     hmm = AggregatedHMM(baseline="constant").fit(X)

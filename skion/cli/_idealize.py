@@ -61,7 +61,11 @@ def idealize(
     if verbose is None:  # progress by default on a terminal, silent in pipes and logs
         verbose = sys.stdout.isatty()
     model = AggregatedHMM(
-        sampling_rate=rate, line_freq=line_freq, n_channels=n_channels, verbose=int(verbose)
+        sampling_rate=rate,
+        line_freq=line_freq,
+        n_channels=n_channels,
+        n_jobs=-1,  # recordings and candidate lattices on every core
+        verbose=int(verbose),
     )
     model.fit(X, groups=groups)
     proba, baseline = model._decode(X, groups)

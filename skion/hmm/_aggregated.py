@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._requests import PlainRequestsMixin
 from .._signal import check_signal_range
 from .._strict import StrictParamsMixin
+from .._threads import map_threads
 from ..preprocessing._cleaning import check_below_nyquist
 from ..preprocessing._lattice import lattice_baseline, lattice_coherence
 from ..windowing import segment_bounds
@@ -90,6 +91,8 @@ _WARM_ROWS = 250_000
 _MAX_OMEGA = 16.0
 #: Rows used to place a new recording's levels.
 _SHIFT_ROWS = 50_000
+#: Bins per noise sd of the sample whose lattice shift is searched.
+_SHIFT_BINS_PER_SD = 40
 #: Relative difference between a given unitary current and the step the peaks show
 #: beyond which the peaks are not used.
 _HINT_TOLERANCE = 0.15
@@ -132,25 +135,34 @@ def _log_emission(x, baseline, step, noise, n_counts, labels=None):
     return np.exp(log_em - row_max[:, None]), float(row_max.sum())
 
 
-def _e_step(xs, baselines, params, labels=None):
-    """Count posteriors per recording, expected transitions and the log-likelihood."""
+def _e_step(xs, baselines, params, labels=None, n_jobs=None):
+    """Count posteriors per recording, expected transitions and the log-likelihood.
+
+    Recordings run on up to ``n_jobs`` threads; every recording's transitions are
+    counted apart and summed in order, so the result does not depend on ``n_jobs``.
+    """
     chain = params.chain
     A = chain.transition(params.rates, params.dt)
     initial = chain.initial(params.rates)
-    xi = np.zeros(A.shape)
-    gammas, loglik = [], 0.0
-    for i, (x, b) in enumerate(zip(xs, baselines, strict=True)):
+
+    def one(i):
         em, offset = _log_emission(
-            x,
-            b,
+            xs[i],
+            baselines[i],
             params.step,
             params.noise,
             chain.n_channels + 1,
             None if labels is None else labels[i],
         )
-        gamma, xi, log_scale = count_forward_backward(em, chain.level, A, initial, xi)
+        gamma, xi, log_scale = count_forward_backward(em, chain.level, A, initial)
+        return gamma, xi, log_scale + offset
+
+    xi = np.zeros(A.shape)
+    gammas, loglik = [], 0.0
+    for gamma, counted, part in map_threads(one, range(len(xs)), n_jobs):
         gammas.append(gamma)
-        loglik += log_scale + offset
+        xi += counted
+        loglik += part
     return gammas, xi, loglik
 
 
@@ -234,6 +246,11 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
     tol : float, default=1e-7
         Stop when the log-likelihood per sample improves by less than this (small,
         because the rates of hidden states converge slowly).
+    n_jobs : int, default=None
+        Threads over recordings (the forward-backward passes, new recordings' baselines,
+        decoding) and over the candidate lattices of the calibration. ``None`` means 1
+        unless in a :func:`joblib.parallel_config` context; ``-1`` means every core.
+        Results do not depend on it.
     verbose : int, default=0
         Print the log-likelihood of every iteration when > 0.
 
@@ -310,6 +327,7 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         "max_channels": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "n_jobs": [Integral, None],
         "verbose": ["verbose"],
     }
 
@@ -330,6 +348,7 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         max_channels=10,
         max_iter=100,
         tol=1e-7,
+        n_jobs=None,
         verbose=0,
     ):
         self.n_channels = n_channels
@@ -346,6 +365,7 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         self.max_channels = max_channels
         self.max_iter = max_iter
         self.tol = tol
+        self.n_jobs = n_jobs
         self.verbose = verbose
 
     def __sklearn_tags__(self):
@@ -588,6 +608,21 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
             runner._decimation = self._decimation
         return runner._em([x], baselines, params, None, n_iter, 0.0)
 
+    def _short_ems(self, x, starts, noise, dt, *, skip_failed=True, track=False):
+        """``_short_em`` from every ``(chain, step, baseline, n_iter)`` start, in order, on
+        ``n_jobs`` threads; ``None`` for a start whose fit failed if ``skip_failed``."""
+
+        def one(start):
+            chain, step, baseline, n_iter = start
+            try:
+                return self._short_em(x, baseline, chain, step, noise, dt, n_iter, track=track)
+            except ValueError:
+                if skip_failed:
+                    return None
+                raise
+
+        return list(map_threads(one, starts, self.n_jobs))
+
     def _search_lattice(self, x):
         """Levels of a recording whose density shows no peaks: the step that a short EM of
         a two-state channel model explains best, over a grid of steps."""
@@ -602,15 +637,13 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         else:
             steps = np.geomspace(max(spread / (2 * self.max_channels), sigma), spread, 12)
         dt = 1.0 / self._model_rate()
-        fits = []
+        starts = []
         for step in steps:
             spanned = int(np.clip(round((spread - 4 * sigma) / step), 1, self.max_channels))
             for n_channels in sorted({spanned, min(spanned + _UNSEEN_LEVELS, self.max_channels)}):
-                chain = AggregatedChain(n_channels, 1, 1)
-                try:
-                    fits.append(self._short_em(x, low + 2 * sigma, chain, step, sigma, dt, 6))
-                except ValueError:  # this start degenerated (an impossible sample): skip it
-                    continue
+                starts.append((AggregatedChain(n_channels, 1, 1), step, low + 2 * sigma, 6))
+        # a start that degenerated (an impossible sample) is skipped
+        fits = [fit for fit in self._short_ems(x, starts, sigma, dt) if fit is not None]
         if not fits:
             raise ValueError(
                 "No lattice of equally spaced current levels could be fitted to the "
@@ -619,14 +652,17 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         # the best few starts run longer; the winner's step, still rough (the two-state
         # model is not the channel's), is then refined by the lattice mixture
         fits.sort(key=lambda fitted: -fitted[2])
-        best = None
-        for params, baseline, _, _, _ in fits[:_REFINE_CANDIDATES]:
+
+        def longer(fitted):
             try:
-                longer = self._em([x], baseline, params, None, _LONGER_ITER, 0.0)
+                return self._em([x], fitted[1], fitted[0], None, _LONGER_ITER, 0.0)
             except ValueError:
-                continue
-            if best is None or longer[2] > best[2]:
-                best = longer
+                return None
+
+        best = None
+        for refit in map_threads(longer, fits[:_REFINE_CANDIDATES], self.n_jobs):
+            if refit is not None and (best is None or refit[2] > best[2]):
+                best = refit
         if best is None:
             best = fits[0]
         params, (baseline,), bound, _, _ = best
@@ -693,11 +729,9 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         channel model prefer, with the fit's ``(closed, step, noise)``."""
         x = x[:_SEARCH_ROWS]
         best, penalty = None, 0.5 * np.log(len(x))
-        for placement in placements:
-            chain = AggregatedChain(placement[0], 1, 1)
-            params, (baseline,), bound, _, _ = self._short_em(
-                x, placement[1], chain, lattice.step, lattice.noise_sd, dt, 8
-            )
+        starts = [(AggregatedChain(n, 1, 1), lattice.step, closed, 8) for n, closed in placements]
+        fits = self._short_ems(x, starts, lattice.noise_sd, dt, skip_failed=False)
+        for placement, (params, (baseline,), bound, _, _) in zip(placements, fits, strict=True):
             score = bound * len(x) - penalty * placement[0]
             if best is None or score > best[0]:
                 best = (score, placement, (float(np.mean(baseline)), params.step, params.noise))
@@ -795,10 +829,10 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         previous, converged, n_iter = -np.inf, False, 0
         omega, plain = 1.0, None
         for n_iter in range(1, max_iter + 1):
-            gammas, xi, loglik = _e_step(xs, baselines, params, labels)
+            gammas, xi, loglik = _e_step(xs, baselines, params, labels, self.n_jobs)
             if plain is not None and loglik / n_total < previous:
                 params, omega = replace(params, rates=plain), 1.0
-                gammas, xi, loglik = _e_step(xs, baselines, params, labels)
+                gammas, xi, loglik = _e_step(xs, baselines, params, labels, self.n_jobs)
             per_sample = loglik / n_total
             if self.verbose and stage is not None:
                 print(f"{stage} iteration {n_iter}: log-likelihood per sample {per_sample:.6f}")
@@ -902,8 +936,9 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         shifts = np.arange(-_MAX_LEVEL_SHIFT, _MAX_LEVEL_SHIFT + 1)
         k = np.arange(-_MAX_LEVEL_SHIFT, n_counts + _MAX_LEVEL_SHIFT)
         window = self._window()
-        moved, shifted = False, []
-        for x, baseline in zip(xs, baselines, strict=True):
+
+        def one(recording):
+            x, baseline = recording
             block = len(x) if window is None else _SHIFT_BLOCK_WINDOWS * window
             chunk = block * _SHIFT_CHUNK_BLOCKS
             scores = []
@@ -923,11 +958,12 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
             best = scores.argmax(axis=0)
             gain = scores[best, np.arange(scores.shape[1])] - scores[_MAX_LEVEL_SHIFT]
             move = np.where(gain > _MIN_SHIFT_GAIN, shifts[best], 0)
-            if move.any():
-                moved = True
-                baseline = baseline + params.step * np.repeat(move, block)[: len(x)]
-            shifted.append(baseline)
-        return shifted, moved
+            if not move.any():
+                return baseline, False
+            return baseline + params.step * np.repeat(move, block)[: len(x)], True
+
+        results = list(map_threads(one, zip(xs, baselines, strict=True), self.n_jobs))
+        return [baseline for baseline, _ in results], any(moved for _, moved in results)
 
     def _settle_levels(self, xs, fitted):
         """EM again from baselines moved by whole levels (``_shift_levels``) while that
@@ -1211,28 +1247,26 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         else:
             sign = self.current_sign
         options = orientations.get(sign, orientations["positive"] + orientations["negative"])
+        n_iter = _SCREEN_ITER if len(options) > 1 else 1
+        starts = [(chain, signed_step, offset, n_iter) for offset, signed_step in options]
+        fits = self._short_ems(
+            flat[:_SCREEN_ROWS], starts, noise, dt, skip_failed=False, track=True
+        )
         best = None
-        for offset, signed_step in options:
-            fitted = self._short_em(
-                flat[:_SCREEN_ROWS],
-                offset,
-                chain,
-                signed_step,
-                noise,
-                dt,
-                _SCREEN_ITER if len(options) > 1 else 1,
-                track=True,
-            )
+        for (offset, _), fitted in zip(options, fits, strict=True):
             occupancy = fitted[0].chain.initial(fitted[0].rates)[chain.level == 0].sum()
             key = (round(fitted[2], 5), occupancy)
             if best is None or key > best[0]:
                 best = (key, fitted[0], offset)
         _, params, offset = best
         weights = self._count_weights(params)
-        baselines = [
-            offset + drift if i == longest else self._start_baseline(other, params, weights)
-            for i, other in enumerate(xs)
-        ]
+        others = [other for i, other in enumerate(xs) if i != longest]
+        baselines = list(
+            map_threads(
+                lambda other: self._start_baseline(other, params, weights), others, self.n_jobs
+            )
+        )
+        baselines.insert(longest, offset + drift)
         return params, baselines
 
     def _store(self, params, baselines, bound, n_iter, converged):
@@ -1262,13 +1296,18 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         weights = self._count_weights(params)
         proba = np.empty((len(X), params.chain.n_channels + 1))
         baseline = np.empty(len(X))
-        start = 0
-        for x in recordings:
-            # every phase of a decimated recording is decoded as a series of its own
-            for phase in range(step):
-                rows = slice(start + phase, start + len(x), step)
-                proba[rows], baseline[rows] = self._decode_one(x[phase::step], params, weights)
-            start += len(x)
+        # every phase of a decimated recording is decoded as a series of its own
+        starts = np.cumsum([0] + [len(x) for x in recordings])
+        series = [
+            (slice(start + phase, start + len(x), step), x[phase::step])
+            for start, x in zip(starts, recordings, strict=False)
+            for phase in range(step)
+        ]
+        decoded = map_threads(
+            lambda one: self._decode_one(one[1], params, weights), series, self.n_jobs
+        )
+        for (rows, _), (gamma, tracked) in zip(series, decoded, strict=True):
+            proba[rows], baseline[rows] = gamma, tracked
         return proba, baseline
 
     def _decode_one(self, x, params, weights):
@@ -1347,7 +1386,12 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         return drifts[0] if found is None else found[1]
 
     def _best_shift(self, sample, params, weights):
-        """Closed level (and its mixture log-likelihood) on a grid of 1/20 step."""
+        """Closed level (and its mixture log-likelihood) on a grid of 1/20 step.
+
+        The sample is first binned at ``1 / _SHIFT_BINS_PER_SD`` of the noise sd and every
+        bin scored at its centre, times its rows (50,000 rows of 10 channels at noise 0.3
+        step fall into about 800 bins).
+        """
         step, noise = params.step, params.noise
         k = np.arange(params.chain.n_channels + 1)
         low, high = np.quantile(sample, [0.001, 0.999])
@@ -1355,11 +1399,19 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         candidates = np.arange(lowest - abs(step), max(low, high) + abs(step), abs(step) / 20)
         if len(candidates) > 2000:
             candidates = np.linspace(candidates[0], candidates[-1], 2000)
+        width = noise / _SHIFT_BINS_PER_SD
+        n_bins = int(np.ptp(sample) / width) + 1
+        if n_bins < len(sample):
+            rows, edges = np.histogram(sample, n_bins)
+            values = 0.5 * (edges[:-1] + edges[1:])[rows > 0]
+            rows = rows[rows > 0]
+        else:
+            values, rows = sample, np.ones(len(sample))
         log_w = np.log(np.clip(weights, 1e-300, None))
         best, best_ll = candidates[0], -np.inf
         for c in candidates:
-            z = (sample[:, None] - c - step * k[None, :]) / noise
-            ll = np.logaddexp.reduce(log_w[None, :] - 0.5 * z * z, axis=1).sum()
+            z = (values[:, None] - c - step * k[None, :]) / noise
+            ll = rows @ np.logaddexp.reduce(log_w[None, :] - 0.5 * z * z, axis=1)
             if ll > best_ll:
                 best, best_ll = c, ll
         return float(best), float(best_ll)
