@@ -8,6 +8,7 @@ from sklearn.metrics import f1_score
 from skion import AggregatedHMM
 from skion.datasets import aggregated_chain, make_patch_clamp
 from skion.hmm import forward_backward
+from skion.hmm._aggregated import _next_omega
 from skion.hmm._aggregated_chain import AggregatedChain
 from skion.hmm._calibration import noise_sd
 from skion.hmm._count_kernels import block_log_likelihoods, count_forward_backward
@@ -62,6 +63,21 @@ def test_rate_m_step_recovers_rates_from_expected_counts():
     A = chain.transition(RATES, DT)
     xi = 1e6 * chain.initial(RATES)[:, None] * A
     np.testing.assert_allclose(chain.fit_rates(xi, 2 * RATES, DT), RATES, rtol=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("rho", "n_steps"), [([0.97], 3), ([0.97, 0.97], 3), ([0.97, 0.5], 8), ([0.99, 0.9, 0.3], 18)]
+)
+def test_over_relaxed_steps_reach_the_end_of_a_linear_crawl(rho, n_steps):
+    # EM on a ridge: every step covers 1 - rho of the way left (plain EM: 680 steps at
+    # rho 0.97, 2,000 at 0.99, to 1e-9)
+    theta, last, taken = np.ones(len(rho)), None, 0
+    move = -(1 - np.array(rho)) * theta
+    while np.abs(move).max() >= 1e-9 and taken < 1000:
+        omega = 1.0 if last is None else _next_omega(*last, move)
+        last, theta, taken = (omega, move), theta + omega * move, taken + 1
+        move = -(1 - np.array(rho)) * theta
+    assert taken < n_steps
 
 
 def test_without_labels_finds_channels_current_sign_and_noise():
