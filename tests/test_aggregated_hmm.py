@@ -11,7 +11,11 @@ from skion.hmm import forward_backward
 from skion.hmm._aggregated import _next_omega
 from skion.hmm._aggregated_chain import AggregatedChain
 from skion.hmm._calibration import noise_sd
-from skion.hmm._count_kernels import block_log_likelihoods, count_forward_backward
+from skion.hmm._count_kernels import (
+    block_log_likelihoods,
+    count_emission,
+    count_forward_backward,
+)
 from skion.hmm._jumps import jump_step
 
 DT = 1e-4
@@ -40,6 +44,21 @@ def test_compiled_kernel_matches_the_reference_recursion():
     np.testing.assert_allclose(gamma, expected, atol=1e-12)
     assert log_scale == pytest.approx(loglik, abs=1e-8)
     assert xi.sum() == pytest.approx(len(emission) - 1)
+
+
+def test_compiled_emission_matches_the_gaussian_densities():
+    rng = np.random.default_rng(2)
+    x, baseline = rng.normal(0, 3, 500), rng.normal(0, 0.5, 500)
+    labels = rng.integers(0, 6, 500)
+    k = np.arange(6)
+    log_em = -0.5 * (((x - baseline)[:, None] - 1.3 * k) / 0.4) ** 2 - np.log(
+        0.4 * np.sqrt(2 * np.pi)
+    )
+    for given in (None, labels):
+        kept = log_em if given is None else np.where(k == given[:, None], log_em, -np.inf)
+        em, log_scale = count_emission(x, baseline, 1.3, 0.4, 6, given)
+        np.testing.assert_allclose(em, np.exp(kept - kept.max(axis=1, keepdims=True)), rtol=1e-12)
+        assert log_scale == pytest.approx(kept.max(axis=1).sum(), rel=1e-12)
 
 
 def test_block_log_likelihoods_restart_every_block():

@@ -32,7 +32,7 @@ from ._calibration import (
     refine_lattice,
 )
 from ._calibration import MIN_PEAK_MASS as MIN_LEVEL_MASS
-from ._count_kernels import block_log_likelihoods, count_forward_backward
+from ._count_kernels import block_log_likelihoods, count_emission, count_forward_backward
 from ._filter import UNDO_BELOW, decimation, estimate_filter_cutoff, undo_filter
 from ._jumps import jump_step
 
@@ -124,17 +124,6 @@ class _Params:
     dt: float
 
 
-def _log_emission(x, baseline, step, noise, n_counts, labels=None):
-    """Per-count Gaussian log-density rows scaled by their maxima, and the maxima's sum."""
-    k = np.arange(n_counts)
-    z = (x - baseline)[:, None] - step * k[None, :]
-    log_em = -0.5 * (z / noise) ** 2 - np.log(noise) - 0.5 * np.log(2 * np.pi)
-    if labels is not None:
-        log_em = np.where(labels[:, None] == k[None, :], log_em, -np.inf)
-    row_max = log_em.max(axis=1)
-    return np.exp(log_em - row_max[:, None]), float(row_max.sum())
-
-
 def _e_step(xs, baselines, params, labels=None, n_jobs=None):
     """Count posteriors per recording, expected transitions and the log-likelihood.
 
@@ -146,7 +135,7 @@ def _e_step(xs, baselines, params, labels=None, n_jobs=None):
     initial = chain.initial(params.rates)
 
     def one(i):
-        em, offset = _log_emission(
+        em, offset = count_emission(
             xs[i],
             baselines[i],
             params.step,
@@ -953,7 +942,6 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         initial = chain.initial(params.rates)
         n_counts = chain.n_channels + 1
         shifts = np.arange(-_MAX_LEVEL_SHIFT, _MAX_LEVEL_SHIFT + 1)
-        k = np.arange(-_MAX_LEVEL_SHIFT, n_counts + _MAX_LEVEL_SHIFT)
         window = self._window()
 
         def one(recording):
@@ -962,9 +950,13 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
             chunk = block * _SHIFT_CHUNK_BLOCKS
             scores = []
             for start in range(0, len(x), chunk):
-                z = (x[start : start + chunk] - baseline[start : start + chunk])[:, None]
-                log_em = -0.5 * ((z - params.step * k[None, :]) / params.noise) ** 2
-                em = np.exp(log_em - log_em.max(axis=1, keepdims=True))
+                em, _ = count_emission(  # counts -_MAX_LEVEL_SHIFT..N + _MAX_LEVEL_SHIFT
+                    x[start : start + chunk],
+                    baseline[start : start + chunk] - _MAX_LEVEL_SHIFT * params.step,
+                    params.step,
+                    params.noise,
+                    n_counts + 2 * _MAX_LEVEL_SHIFT,
+                )
                 scores.append(
                     [
                         block_log_likelihoods(

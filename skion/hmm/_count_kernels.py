@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["block_log_likelihoods", "count_forward_backward"]
+__all__ = ["block_log_likelihoods", "count_emission", "count_forward_backward"]
 
 #: Rows between stored forward variables; a block of this many rows is recomputed in
 #: the backward pass (memory: block * n_states floats).
@@ -134,6 +134,62 @@ def _kernel(emission, level, transition, initial, block, gamma, xi):
                 weight[j] = emission[t, level[j]] * beta[j] * inv
             have_weight = True
     return log_scale, -1
+
+
+@njit(cache=True, nogil=True)
+def _emission_kernel(x, baseline, step, noise, labels, out):
+    """Fill ``out`` with every row's Gaussian densities over its maximum; return the sum
+    of the maxima's logs (only the labelled count where ``labels[t] >= 0``)."""
+    n_counts = out.shape[1]
+    spacing = step / noise
+    norm = -np.log(noise) - 0.5 * np.log(2.0 * np.pi)
+    total = 0.0
+    for t in range(x.shape[0]):
+        r = (x[t] - baseline[t]) / noise
+        best = -np.inf
+        for k in range(n_counts):
+            z = r - spacing * k
+            value = -0.5 * z * z
+            if labels[t] >= 0 and k != labels[t]:
+                value = -np.inf
+            out[t, k] = value
+            if value > best:
+                best = value
+        for k in range(n_counts):
+            out[t, k] = np.exp(out[t, k] - best)
+        total += best + norm
+    return total
+
+
+def count_emission(x, baseline, step, noise, n_counts, labels=None):
+    """Emission likelihood of every open-channel count, each row scaled by its maximum.
+
+    Parameters
+    ----------
+    x, baseline : ndarray of shape (n_samples,)
+        Current and closed level.
+    step, noise : float
+        Unitary current (signed) and white-noise sd.
+    n_counts : int
+        Counts ``0..n_counts - 1``.
+    labels : ndarray of shape (n_samples,), default=None
+        Known counts: every other count gets likelihood 0.
+
+    Returns
+    -------
+    emission : ndarray of shape (n_samples, n_counts)
+        ``N(x - baseline; step * k, noise) / max_k``.
+    log_scale : float
+        Sum over rows of the log of the maxima.
+    """
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    baseline = np.broadcast_to(np.asarray(baseline, dtype=np.float64), x.shape)
+    labels = np.full(len(x), -1, dtype=np.int64) if labels is None else np.asarray(labels, np.int64)
+    out = np.empty((len(x), n_counts))
+    log_scale = _emission_kernel(
+        x, np.ascontiguousarray(baseline), float(step), float(noise), labels, out
+    )
+    return out, float(log_scale)
 
 
 def count_forward_backward(emission, level, transition, initial, xi=None):
