@@ -162,8 +162,8 @@ def _next_omega(used, before, move):
     step ``used`` times ``before`` the next EM step is ``r = 1 - used (1 - rho)`` times
     ``before`` (projected on it), and ``used / (1 - r)`` steps reach the end. Doubling
     ``omega`` instead (up to 16) crawled for 45 iterations on the ridge of 10 channels'
-    hidden rates at an open probability of 0.6 (250,000 rows); the secant took 23, to a
-    higher likelihood (rates 2-6 % nearer the generator's).
+    hidden rates at an open probability of 0.6 (250,000 rows); the secant (held as
+    ``_em`` says) took 15, to a higher likelihood (rates 2-8 % nearer the generator's).
     """
     r = float(move @ before) / max(float(before @ before), 1e-300)
     if r >= 1.0 - used / _MAX_OMEGA:
