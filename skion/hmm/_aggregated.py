@@ -1309,17 +1309,17 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
         check_signal_range(X)
-        recordings = self._undo_filter(self._split(X, groups)[0], self.filter_cutoff_)
+        recordings, starts, _ = self._split(X, groups)
+        recordings = self._undo_filter(recordings, self.filter_cutoff_)
         step = self._decimation
         params = self._params
         weights = self._count_weights(params)
         proba = np.empty((len(X), params.chain.n_channels + 1))
         baseline = np.empty(len(X))
         # every phase of a decimated recording is decoded as a series of its own
-        starts = np.cumsum([0] + [len(x) for x in recordings])
         series = [
             (slice(start + phase, start + len(x), step), x[phase::step])
-            for start, x in zip(starts, recordings, strict=False)
+            for start, x in zip(starts, recordings, strict=True)
             for phase in range(step)
         ]
         decoded = map_threads(
