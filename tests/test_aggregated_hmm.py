@@ -198,7 +198,8 @@ def test_a_level_visited_only_in_another_recording_adds_a_channel():
 def test_a_rare_all_closed_level_is_placed_by_the_kinetics():
     """8 channels at an open probability of 0.6: all closed on 1 row of 20,000, one open
     on 110. Fitted as 7 channels with the baseline one step up, every sample was decoded
-    one count low (macro-F1 0.004); one more channel below, kept by BIC, is right."""
+    one count low (macro-F1 0.004); one more channel under a baseline one step lower,
+    kept because the likelihood rises (that placement adds no parameter), is right."""
     X, y, _, _ = make_patch_clamp(
         20_000, kinetics="high", n_channels=8, unitary_current=1.5, noise=0.3, random_state=5
     )
