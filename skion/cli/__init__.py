@@ -191,7 +191,8 @@ def _add_reading_options(command):
     command.add_argument(
         "data",
         help=".csv (signal[,time][,open_channels][,recording]; any constant rate), .abf, or "
-        "with the neo extra .edr, .wcp (WinEDR, WinWCP), .axgd, .axgx (AxoGraph), .nix",
+        "with the neo extra .edr, .wcp (WinEDR, WinWCP), .axgd, .axgx (AxoGraph), .nix; "
+        "with the nwb extra .nwb (Neurodata Without Borders)",
     )
     reading = command.add_argument_group("reading DATA (where the file does not say)")
     reading.add_argument(

@@ -18,6 +18,7 @@ from .._strict import validate_params
 from ._abf import read_abf_channel
 from ._liverpool import _diagnose_values, _where, check_labels
 from ._neo import NEO_FORMATS, read_neo_channel
+from ._nwb import read_nwb_channel
 from ._units import to_skion_units
 
 __all__ = ["read_recording"]
@@ -224,6 +225,7 @@ def _read_channel_file(path, sampling_rate, channel, units, *, read_channel):
 
 _read_abf = partial(_read_channel_file, read_channel=read_abf_channel)
 _read_neo = partial(_read_channel_file, read_channel=read_neo_channel)
+_read_nwb = partial(_read_channel_file, read_channel=read_nwb_channel)
 
 
 def _blocks(path, n, batch_size, starts, marked_by):
@@ -266,7 +268,8 @@ def read_recording(path, *, sampling_rate=None, channel=None, units=None, batch_
 
     One reader for the formats skion's command line takes: a CSV file, an Axon Binary
     Format (``.abf``) file, or (with the ``neo`` extra) a WinEDR (``.edr``), WinWCP
-    (``.wcp``), AxoGraph (``.axgd``, ``.axgx``) or NIX (``.nix``) file. Rows come back in
+    (``.wcp``), AxoGraph (``.axgd``, ``.axgx``) or NIX (``.nix``) file, or (with the
+    ``nwb`` extra) a Neurodata Without Borders (``.nwb``, HDF5) file. Rows come back in
     file order, one per time sample.
 
     **CSV.** The signal is the column named ``signal``, ``current`` or ``conductance``,
@@ -282,13 +285,19 @@ def read_recording(path, *, sampling_rate=None, channel=None, units=None, batch_
     first current (or conductance) channel. The formats other than ABF are read by neo,
     one channel and one segment at a time.
 
+    **NWB.** A channel is an intracellular electrode (the series of a voltage clamp hold
+    its current), every one of its series in the acquisition a recording, in sweep
+    order; any other one-dimensional series is a channel named after itself. Values are
+    the series' data times its ``conversion`` plus its ``offset``, in its SI unit.
+
     Currents are converted to pA, conductances to pS; a voltage or an unknown unit is
     refused.
 
     Parameters
     ----------
     path : str or path-like
-        A ``.csv``, ``.abf``, ``.edr``, ``.wcp``, ``.axgd``, ``.axgx`` or ``.nix`` file.
+        A ``.csv``, ``.abf``, ``.edr``, ``.wcp``, ``.axgd``, ``.axgx``, ``.nix`` or
+        ``.nwb`` file.
     sampling_rate : float, default=None
         Samples per second (Hz). Required for a CSV without a time column; checked
         against the file's rate otherwise.
@@ -319,7 +328,7 @@ def read_recording(path, *, sampling_rate=None, channel=None, units=None, batch_
     FileNotFoundError
         If ``path`` does not exist.
     ImportError
-        If the format's optional reader (pyabf, neo) is not installed.
+        If the format's optional reader (pyabf, neo, pynwb) is not installed.
 
     See Also
     --------
@@ -351,8 +360,10 @@ def read_recording(path, *, sampling_rate=None, channel=None, units=None, batch_
         read = _read_abf
     elif suffix in NEO_FORMATS:
         read = _read_neo
+    elif suffix == ".nwb":
+        read = _read_nwb
     else:
-        known = ", ".join([".csv", ".abf", *NEO_FORMATS])
+        known = ", ".join([".csv", ".abf", *NEO_FORMATS, ".nwb"])
         raise ValueError(f"{path}: unknown data format {suffix or '(none)'}; skion reads {known}.")
     signal, y, starts, marked_by, time, rate, unit, name = read(path, sampling_rate, channel, units)
     factor, skion_units = to_skion_units(unit, f"{path}: {name}")
