@@ -219,7 +219,9 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
     n_channels : int or "auto", default="auto"
         Channels per recording. ``"auto"``: the levels the calibration finds, plus up to
         three never-visited levels when the likelihood gains more than half a log of the
-        sample size per added channel.
+        sample size per added channel. A given count is reached the same way (it caps
+        the search) and the channels still missing after EM are added above the levels
+        seen; the placement of the all-closed level is then chosen by the likelihood.
     n_closed, n_open : int, default=2 and 1
         Closed and open states of the single-channel scheme.
     sampling_rate : float, default=10_000.0
@@ -710,18 +712,28 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         self._channel_counts(n_levels - 1)  # too many levels: an error here, not later
         return Lattice(offset, step, n_levels, sd, 1), best[4]
 
+    def _limit(self):
+        """The largest channel count a fit may reach: ``n_channels`` where given."""
+        return self.max_channels if self.n_channels == "auto" else int(self.n_channels)
+
     def _channel_counts(self, visited):
-        """Candidate N for ``visited + 1`` visited levels (an error if there are too many)."""
-        limit = self.max_channels if self.n_channels == "auto" else int(self.n_channels)
+        """Candidate N for ``visited + 1`` visited levels (an error if there are too many).
+
+        A given ``n_channels`` is a cap here, and filled after EM (``_filled``): a start
+        at the given count must place the visited levels in ``0..N`` from their weights
+        alone, and at a high open probability those place them as well one or two
+        steps up, or upside down (10 channels given at an open probability of 0.6 on
+        20,000 rows: 5 of 8 draws, macro-F1 0.000-0.099), where a start at the levels
+        seen grows to the right placement by the kinetics (8 of 8).
+        """
+        limit = self._limit()
         if visited > limit:
             raise ValueError(
                 f"The recording shows {visited + 1} current levels, more than "
                 f"n_channels + 1 = {limit + 1}: raise n_channels (or max_channels), or "
                 "check for a second kind of channel or sub-conductance levels."
             )
-        if self.n_channels == "auto":
-            return range(max(visited, 1), min(visited + _EXTRA_LEVELS, limit) + 1)
-        return [limit]
+        return range(max(visited, 1), min(visited + _EXTRA_LEVELS, limit) + 1)
 
     def _placements(self, visited):
         """Every placement ``(n_channels, below)`` of ``visited + 1`` visited levels in
@@ -925,6 +937,8 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
             fitted = (params, baselines, bound, n_iter, converged)
             fitted = self._grow_above(xs, self._settle_levels(xs, fitted))
             fitted = self._grow_below(xs, self._reoriented(xs, fitted, oriented))
+            if fitted[0].chain.n_channels < self._limit() and self.n_channels != "auto":
+                fitted = self._grow_below(xs, self._filled(xs, fitted))
             params, baselines, bound, n_iter, converged = fitted
             self._check_lattice(xs, baselines, params, bound)
         self._store(params, baselines, bound, n_iter, converged)
@@ -1035,10 +1049,8 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         recording (142 samples), and 8 as 6 with 7 open in 0.3 % of the rows; every such
         sample was decoded a level low (-15 and -14 macro-F1 points).
         """
-        if self.n_channels != "auto":
-            return fitted
         params, baselines = fitted[:2]
-        n_channels = min(self._edge_level(xs, baselines, params, "above"), self.max_channels)
+        n_channels = min(self._edge_level(xs, baselines, params, "above"), self._limit())
         if n_channels <= params.chain.n_channels:
             return fitted
         return self._placed(xs, fitted, n_channels, baselines)
@@ -1056,15 +1068,16 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         kinetics tell the two apart (closing rates in proportion to the open channels).
         Levels below count 0 that hold samples in any recording are added first (by
         BIC). Then, while the fitted open probability exceeds one half, the baseline is
-        tried one step lower, with one more channel (the same number where that is
-        fixed or at ``max_channels``, unless the top level holds samples: they would
+        tried one step lower, with one more channel (the same number at the given
+        ``n_channels`` or at ``max_channels``, unless the top level holds samples: they would
         need one channel more; on 1,000,000 rows of 10 channels that hopeless EM cost
-        133 s, twice the fit). With the count fixed, a lattice placed too high reads
+        133 s, twice the fit). At the largest count, a lattice placed too high reads
         every count low, so its open probability falls under one half: it is tried
         lower too where its all-closed level is rarer than ``_RARE_CLOSED`` (10 channels
-        given at an open probability of 0.6 on 20,000 rows were placed one or two steps
-        up in 4 of 8 draws, fitted open probabilities 0.39-0.49, macro-F1 0.000-0.004;
-        now 0.990-0.996). A lower placement is kept if the likelihood rises at all: that
+        given at an open probability of 0.6 on 20,000 rows, started at 10, were placed
+        one or two steps up in 4 of 8 draws, fitted open probabilities 0.39-0.49,
+        macro-F1 0.000-0.004; 0.990-0.996 with this rule alone). A lower placement is
+        kept if the likelihood rises at all: that
         placement has as many parameters as the fit, and the right one won by 1.6-28
         nats on 20,000 rows of 10 channels, the wrong one lost by 0.3-8.6 on 9 (8
         draws each; BIC's penalty of 5 nats left 3 of 16 a count off). Before the sign
@@ -1072,11 +1085,11 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         bursting channels under a 1 kHz filter, fitted as 4 of the wrong sign, grew to 5
         (macro-F1 0.015).
         """
-        auto = self.n_channels == "auto"
-        if auto:
+        limit = self._limit()
+        if fitted[0].chain.n_channels < limit:
             params, baselines = fitted[:2]
             below = -self._edge_level(xs, baselines, params, "below")
-            n_channels = min(params.chain.n_channels + below, self.max_channels)
+            n_channels = min(params.chain.n_channels + below, limit)
             if n_channels > params.chain.n_channels:
                 lower = [b - below * params.step for b in baselines]
                 fitted = self._placed(xs, fitted, n_channels, lower)
@@ -1084,7 +1097,7 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
             params, baselines = fitted[:2]
             n_channels = params.chain.n_channels
             p_open = self._open_probability(params)
-            if auto and n_channels < self.max_channels:
+            if n_channels < limit:
                 if p_open <= 0.5:
                     break
                 n_channels += 1
@@ -1098,6 +1111,22 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
                 break
             fitted = placed
         return fitted
+
+    def _filled(self, xs, fitted):
+        """EM with the given ``n_channels``, the channels missing from ``fitted`` added
+        above its levels (never visited), its levels settled (``_em``'s tuples)."""
+        params, baselines = fitted[:2]
+        chain = AggregatedChain(int(self.n_channels), self.n_closed, self.n_open)
+        refit = self._em(
+            xs,
+            baselines,
+            replace(params, chain=chain),
+            None,
+            self.max_iter,
+            self.tol,
+            stage="EM, channels given,",
+        )
+        return _continued(fitted, self._settle_levels(xs, refit))
 
     def _placed(self, xs, fitted, n_channels, baselines, *, penalized=True):
         """EM with ``n_channels`` channels from ``baselines``, its levels settled, kept if
