@@ -111,8 +111,9 @@ _SHIFT_CHUNK_BLOCKS = 50
 #: The current's sign is chosen again on the final lattice when the channel count, or
 #: the step by more than this fraction, changed after the sign was chosen.
 _REORIENT_CHANGE = 0.1
-#: With the channel count fixed, a baseline one step lower is tried where the fit's
-#: all-closed level is rarer than this (and its top level holds no samples).
+#: At the largest channel count (the given ``n_channels``, or ``max_channels``), a
+#: baseline one step lower is tried where the fit's all-closed level is rarer than this
+#: (and its top level holds no samples), whatever its open probability.
 _RARE_CLOSED = 0.01
 
 
