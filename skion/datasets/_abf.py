@@ -7,7 +7,7 @@ import struct
 
 import numpy as np
 
-from ._channels import choose_channel
+from ._channels import choose_channel, stack_sweeps
 
 __all__ = ["read_abf", "read_abf_channel"]
 
@@ -160,7 +160,7 @@ def read_abf_channel(path, channel):
     channels = _channel_table(abf)
     channel = choose_channel(path, channels, channel)
 
-    pieces, groups = [], []
+    pieces = []
     for sweep in abf.sweepList:
         try:
             abf.setSweep(sweep, channel=int(channel))
@@ -168,12 +168,6 @@ def read_abf_channel(path, channel):
             raise ValueError(
                 f"{path}: damaged ABF file: sweep {sweep} cannot be read ({_kind(error)}: {error})."
             ) from None
-        values = np.asarray(abf.sweepY, dtype=np.float32)
-        pieces.append(values)
-        groups.append(np.full(values.shape[0], sweep, dtype=np.int64))
-    n_samples = sum(p.shape[0] for p in pieces)
-    if n_samples == 0:
-        raise ValueError(f"{path}: the file holds no samples ({len(pieces)} empty sweep(s)).")
-
-    X = np.concatenate(pieces)[:, None]
-    return X, float(abf.dataRate), np.concatenate(groups), channels[channel]
+        pieces.append(np.asarray(abf.sweepY, dtype=np.float32))
+    X, groups = stack_sweeps(path, pieces, "sweep(s)")
+    return X, float(abf.dataRate), groups, channels[channel]

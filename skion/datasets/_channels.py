@@ -1,8 +1,22 @@
-"""Choosing one channel of a multi-channel recording file, by index, by name or by unit."""
+"""Choosing one channel of a multi-channel recording file, by index, by name or by unit,
+and stacking its sweeps into rows."""
 
 from __future__ import annotations
 
-__all__ = ["choose_channel"]
+import numpy as np
+
+__all__ = ["choose_channel", "stack_sweeps"]
+
+
+def stack_sweeps(path, pieces, kind):
+    """``(X, groups)``: the channel's sweeps (``pieces``, in order) as one column of rows,
+    every sweep a recording; a file of ``kind`` (``"sweep(s)"``, ...) that holds no
+    samples is a ValueError naming ``path``."""
+    lengths = [len(piece) for piece in pieces]
+    if sum(lengths) == 0:
+        raise ValueError(f"{path}: the file holds no samples ({len(pieces)} empty {kind}).")
+    groups = np.repeat(np.arange(len(pieces), dtype=np.int64), lengths)
+    return np.concatenate(pieces)[:, None], groups
 
 
 def choose_channel(path, channels, channel):

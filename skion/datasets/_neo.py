@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 
-from ._channels import choose_channel
+from ._channels import choose_channel, stack_sweeps
 
 __all__ = ["NEO_FORMATS", "read_neo_channel"]
 
@@ -110,8 +110,5 @@ def read_neo_channel(path, channel):
             raw, dtype="float64", stream_index=stream, channel_indexes=[within]
         )
         pieces.append(values[:keep, 0])
-    lengths = [len(piece) for piece in pieces]
-    if sum(lengths) == 0:
-        raise ValueError(f"{path}: the file holds no samples ({len(pieces)} empty segment(s)).")
-    groups = np.repeat(np.arange(len(pieces), dtype=np.int64), lengths)
-    return np.concatenate(pieces)[:, None], rate, groups, channels[channel]
+    X, groups = stack_sweeps(path, pieces, "segment(s)")
+    return X, rate, groups, channels[channel]

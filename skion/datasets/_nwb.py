@@ -16,7 +16,7 @@ import os
 
 import numpy as np
 
-from ._channels import choose_channel
+from ._channels import choose_channel, stack_sweeps
 
 __all__ = ["read_nwb_channel"]
 
@@ -137,8 +137,5 @@ def read_nwb_channel(path, channel):
         for series in members:
             values = np.asarray(series.data[:], dtype=np.float64)
             pieces.append(values * float(series.conversion) + float(series.offset or 0.0))
-    lengths = [len(piece) for piece in pieces]
-    if sum(lengths) == 0:
-        raise ValueError(f"{path}: the file holds no samples ({len(pieces)} empty series).")
-    groups = np.repeat(np.arange(len(pieces), dtype=np.int64), lengths)
-    return np.concatenate(pieces)[:, None], rates[0], groups, (name, unit)
+    X, groups = stack_sweeps(path, pieces, "series")
+    return X, rates[0], groups, (name, unit)
