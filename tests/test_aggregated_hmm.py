@@ -417,3 +417,55 @@ def test_a_given_channel_count_is_placed_by_the_kinetics_too(seed):
     hmm = AggregatedHMM(n_channels=10).fit(X)
     assert hmm.unitary_current_ > 0 and hmm.open_probability_ > 0.55
     assert f1_score(y, hmm.predict(X), average="macro") > 0.98
+
+
+def test_blas_runs_on_one_thread_during_fit_and_predict(monkeypatch):
+    # The rates' M-step evaluates small matrix exponentials thousands of times; on BLAS's
+    # own threads, beside the recursions' threads, each took 45 times as long.
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from skion.hmm import _aggregated
+
+    seen = []
+    original = _aggregated._e_step
+
+    def spy(*args, **kwargs):
+        seen.append({lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"})
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_aggregated, "_e_step", spy)
+    X, _, _, _ = make_patch_clamp(
+        5_000, kinetics="fast", n_channels=2, noise=0.2, unitary_current=2.0, random_state=0
+    )
+    with threadpool_limits(limits=2, user_api="blas"):
+        hmm = AggregatedHMM(max_iter=3).fit(X)
+        hmm.predict(X)
+        after = {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+    assert seen and all(threads == {1} for threads in seen)
+    assert after == {2}  # restored
+
+
+def test_predict_stops_tracking_the_baseline_once_it_settles(monkeypatch):
+    # Baseline-only rounds stop once one moves the baseline by under 0.001 step rms: the
+    # counts and the baseline are those of the full four rounds, at fewer E-steps.
+    from skion.hmm import _aggregated
+
+    X, y, _, _ = make_patch_clamp(
+        40_000, kinetics="fast", n_channels=3, noise=0.3, unitary_current=1.5,
+        drift="sine", drift_amplitude=2.0, random_state=4,
+    )  # fmt: skip
+    hmm = AggregatedHMM().fit(X)
+    calls = []
+    original = _aggregated._e_step
+    monkeypatch.setattr(
+        _aggregated, "_e_step", lambda *a, **k: calls.append(1) or original(*a, **k)
+    )
+    counts, baseline = hmm.predict(X), hmm.predict_baseline(X)
+    settled = len(calls)
+    monkeypatch.setattr(_aggregated, "_TRACK_TOL", 0.0)
+    calls.clear()
+    full_counts, full_baseline = hmm.predict(X), hmm.predict_baseline(X)
+    assert settled < len(calls)
+    assert np.mean(counts == full_counts) > 0.999
+    assert np.sqrt(np.mean((baseline - full_baseline) ** 2)) < 0.003 * 1.5
+    assert f1_score(y, counts, average="macro") > 0.95
