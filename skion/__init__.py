@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from ._version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ._many_files import idealize_files
     from .hmm import AggregatedHMM, HMMClassifier
     from .neural import SequenceUNetClassifier, build_unet
     from .preprocessing import LatticeDetrender, LatticeScaler, ZScoreWindower
@@ -28,6 +29,7 @@ _LAZY = {
     "SequenceUNetClassifier": "neural",
     "ZScoreWindower": "preprocessing",
     "build_unet": "neural",
+    "idealize_files": "_many_files",
 }
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "ZScoreWindower",
     "__version__",
     "build_unet",
+    "idealize_files",
 ]
 
 

@@ -127,6 +127,16 @@ def _convert_model_command(args) -> int:
 
 
 def _idealize_command(args) -> int:
+    from pathlib import Path
+
+    if Path(args.data).is_dir():
+        from ._folder import idealize_folder
+
+        return idealize_folder(args, _reading(args))
+    if args.scheduler is not None:
+        raise CommandError(
+            "--scheduler runs the files of a folder on a Dask cluster; give a folder as DATA"
+        )
     from ._idealize import idealize
 
     idealize(
@@ -187,12 +197,13 @@ def _channel(text):
     return int(text) if text.isdigit() else text
 
 
-def _add_reading_options(command):
+def _add_reading_options(command, *, folder=False):
     command.add_argument(
         "data",
         help=".csv (signal[,time][,open_channels][,recording]; any constant rate), .abf, or "
         "with the neo extra .edr, .wcp (WinEDR, WinWCP), .axgd, .axgx (AxoGraph), .nix; "
-        "with the nwb extra .nwb (Neurodata Without Borders)",
+        "with the nwb extra .nwb (Neurodata Without Borders)"
+        + ("; or a folder of such files (--out is then a folder)" if folder else ""),
     )
     reading = command.add_argument_group("reading DATA (where the file does not say)")
     reading.add_argument(
@@ -323,6 +334,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--progress", action="store_true", help="print every EM iteration (default on a terminal)"
     )
     progress.add_argument("--quiet", action="store_true", help="no per-iteration output")
+    idealize.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="with a folder as DATA: run its files on this Dask scheduler (tcp://host:8786; "
+        "needs the dask extra; workers must see the files and --out at the same paths)",
+    )
     idealize.set_defaults(handler=_idealize_command)
 
     kinetics = commands.add_parser(
@@ -369,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
     kinetics.set_defaults(handler=_kinetics_command)
 
     for command in (fit, predict, evaluate, idealize):
-        _add_reading_options(command)
+        _add_reading_options(command, folder=command is idealize)
     for command in (predict, idealize):
         command.add_argument(
             "--events",

@@ -25,9 +25,18 @@ def check_inputs(args) -> None:
     if args.command != "fit" and model is not None and not Path(model).is_file():
         raise CommandError(f"no such model file: {model}")
     data = getattr(args, "data", None)
-    if data is not None and not Path(data).is_file():
+    many = args.command == "idealize" and data is not None and Path(data).is_dir()
+    if data is not None and not Path(data).is_file() and not many:
         raise CommandError(f"no such file: {data}")
-    folders = ("demo", "kinetics")  # their --out is a folder
+    folders = ("demo", "kinetics")  # their --out is a folder, and idealize's for a folder
+    if many:
+        folders += ("idealize",)
+        for option in ("summary", "events"):
+            if getattr(args, option, None) is not None:
+                raise CommandError(
+                    f"--{option} names one file; with a folder as DATA every file's "
+                    "counts and summary are written to --out as NAME.csv and NAME.json"
+                )
     outputs = {"--out": getattr(args, "out", None), "--events": getattr(args, "events", None)}
     outputs["--summary"] = getattr(args, "summary", None)
     if args.command == "fit":

@@ -35,11 +35,13 @@ def idealize(
     verbose=None,
     events=None,
     echo=print,
+    n_jobs=-1,
 ):
     """Fit :class:`skion.AggregatedHMM` to a file without labels and write its counts.
 
     ``reading`` holds :func:`~skion.cli._files.read_data`'s options; ``method="unet"``
-    predicts with the pretrained U-Net instead (:func:`idealize_unet`).
+    predicts with the pretrained U-Net instead (:func:`idealize_unet`). ``n_jobs``: the
+    HMM's threads (every core by default; one per file on a cluster's workers).
     """
     from ..hmm import AggregatedHMM
 
@@ -64,7 +66,7 @@ def idealize(
         sampling_rate=rate,
         line_freq=line_freq,
         n_channels=n_channels,
-        n_jobs=-1,  # recordings and candidate lattices on every core
+        n_jobs=n_jobs,  # recordings and candidate lattices on threads
         verbose=int(verbose),
     )
     model.fit(X, groups=groups)

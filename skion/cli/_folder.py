@@ -1,0 +1,61 @@
+"""``skion idealize FOLDER --out FOLDER [--scheduler ADDRESS]``: every recording file of a
+folder, one after another here or one task per file on a Dask cluster
+(:func:`skion.idealize_files`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ._errors import CommandError
+
+__all__ = ["idealize_folder"]
+
+
+def idealize_folder(args, reading, echo=print) -> int:
+    """Idealize the files of ``args.data`` into ``args.out``; 1 if any file was refused."""
+    import pandas as pd
+
+    from .._many_files import idealize_files
+
+    client = None
+    if args.scheduler is not None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise CommandError('--scheduler needs Dask: pip install "skion[dask]"') from None
+        try:
+            client = Client(args.scheduler, timeout="5s")
+        except OSError as error:
+            raise CommandError(f"no Dask scheduler at {args.scheduler}: {error}") from None
+    where = "in this process" if client is None else f"on the Dask scheduler at {args.scheduler}"
+    echo(f"idealizing the recording files of {args.data} {where} ...")
+    try:
+        report = idealize_files(
+            args.data,
+            args.out,
+            client=client,
+            method=args.method,
+            line_freq=args.line_freq,
+            n_channels=args.n_channels,
+            sampling_rate=reading["sampling_rate"],
+            channel=reading["channel"],
+            units=reading["units"],
+        )
+    finally:
+        if client is not None:
+            client.close()
+    for row in report.itertuples():
+        name = Path(row.file).name
+        if pd.isna(row.error):
+            current = (
+                "" if pd.isna(row.unitary_current) else f", {row.unitary_current:.4g} {row.units}"
+            )
+            echo(f"{name}: {row.n_channels} channel(s){current} ({row.seconds:.1f} s)")
+        else:
+            echo(f"{name}: refused: {row.error}")
+    failed = int(report["error"].notna().sum())
+    echo(
+        f"wrote {len(report) - failed} of {len(report)} file(s) to {args.out} "
+        "(NAME.csv: time,open_channels; NAME.json: the summary)"
+    )
+    return 1 if failed else 0
