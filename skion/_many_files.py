@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 
-__all__ = ["RECORDING_SUFFIXES", "idealize_files"]
+__all__ = ["RECORDING_SUFFIXES", "describe", "idealize_files", "recording_files"]
 
 #: File name endings taken from a folder: every format ``skion.datasets.read_recording``
 #: reads (some with the ``neo`` or ``nwb`` extra).
@@ -117,6 +117,8 @@ def _idealize_one(path, out_dir, options, n_jobs):
         "sampling_rate": [None, Interval(Real, 0, None, closed="neither")],
         "channel": [None, str, Integral],
         "units": [None, str],
+        "batch_size": [None, Interval(Integral, 1, None, closed="left")],
+        "verbose": ["verbose"],
     },
     prefer_skip_nested_validation=True,
 )
@@ -131,6 +133,8 @@ def idealize_files(
     sampling_rate=None,
     channel=None,
     units=None,
+    batch_size=None,
+    verbose=0,
 ):
     """Idealize many recording files without labels, one task per file.
 
@@ -162,14 +166,19 @@ def idealize_files(
         Channel of binary files (index or name), or a CSV's signal column.
     units : str, default=None
         Unit of the signal where the files do not say (pA, nA, uA, pS, ...).
+    batch_size : int, default=None
+        Rows per recording for files that mark none (no ``recording`` column, the time
+        never restarting); ``None``: 500,000 for longer files, as ``skion idealize``.
+    verbose : int, default=0
+        Print a line per file as it finishes (its channels, or why it was refused).
 
     Returns
     -------
     report : pandas.DataFrame
         One row per file, in the files' order: ``file``, ``counts`` and ``summary`` (the
         paths written), ``n_channels``, ``unitary_current`` (HMM only) and its ``units``,
-        ``seconds``, and ``error``
-        (``None``, or why the file was refused; its outputs are then not written).
+        ``seconds``, and ``error`` (``None``, or why the file was refused; its outputs
+        are then not written).
 
     Raises
     ------
@@ -210,7 +219,7 @@ def idealize_files(
             "sampling_rate": sampling_rate,
             "channel": channel,
             "units": units,
-            "batch_size": None,
+            "batch_size": batch_size,
         },
         "method": method,
         "line_freq": line_freq,
@@ -218,12 +227,31 @@ def idealize_files(
     }
     out_dir = out_dir.resolve()
     if client is None:
-        rows = [_idealize_one(path, out_dir, options, -1) for path in files]
+        rows = []
+        for path in files:
+            rows.append(_idealize_one(path, out_dir, options, -1))
+            if verbose:
+                print(describe(rows[-1]), flush=True)
     else:
+        from distributed import as_completed
+
         futures = client.map(
             _idealize_one, files, out_dir=out_dir, options=options, n_jobs=1, pure=False
         )
+        if verbose:
+            for future in as_completed(futures):
+                print(describe(future.result()), flush=True)
         rows = client.gather(futures)
     columns = ["file", "counts", "summary", "n_channels", "unitary_current", "units", "seconds"]
     columns += ["error"]
     return pd.DataFrame(rows, columns=columns).astype({"n_channels": "Int64"})
+
+
+def describe(row) -> str:
+    """One line on a file of ``idealize_files``'s report (a row, or its dictionary)."""
+    name = Path(row["file"]).name
+    if not pd.isna(row["error"]):
+        return f"{name}: refused: {row['error']}"
+    current = row["unitary_current"]
+    current = "" if pd.isna(current) else f", unitary current {current:.4g} {row['units']}"
+    return f"{name}: {row['n_channels']} channel(s){current} ({row['seconds']:.1f} s)"

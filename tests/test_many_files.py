@@ -89,7 +89,7 @@ def test_bad_calls_are_refused_before_any_work(folder, tmp_path):
 
 
 def test_a_dask_cluster_runs_one_task_per_file_with_the_same_results(
-    folder, local_report, tmp_path
+    folder, local_report, tmp_path, capsys
 ):
     distributed = pytest.importorskip("distributed")
     with (
@@ -98,9 +98,11 @@ def test_a_dask_cluster_runs_one_task_per_file_with_the_same_results(
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
-        report = idealize_files(folder[0], tmp_path, client=client)
+        report = idealize_files(folder[0], tmp_path, client=client, verbose=1)
         workers = len(client.scheduler_info()["workers"])
     assert workers == 2
+    printed = sorted(capsys.readouterr().out.splitlines())  # as the files finish
+    assert [line.split(":")[0] for line in printed] == ["cell_a.csv", "cell_b.csv", "flat.csv"]
     pd.testing.assert_series_equal(report["n_channels"], local_report["n_channels"])
     assert report["error"].iloc[2] == local_report["error"].iloc[2]
     for here, there in zip(report["counts"][:2], local_report["counts"][:2], strict=True):
@@ -142,7 +144,8 @@ def test_skion_idealize_a_folder(folder, tmp_path, capsys):
     out = tmp_path / "idealized"
     assert main(["idealize", str(data), "--out", str(out), "--quiet"]) == 1  # flat.csv
     printed = capsys.readouterr().out
-    assert "cell_a.csv: 2 channel(s), 1.5" in printed and "cell_b.csv: 3 channel(s)" in printed
+    assert "cell_a.csv: 2 channel(s), unitary current 1.5" in printed
+    assert "cell_b.csv: 3 channel(s)" in printed
     assert "flat.csv: refused: ValueError: Only one current level" in printed
     assert "wrote 2 of 3 file(s)" in printed
     assert sorted(p.name for p in out.iterdir()) == [

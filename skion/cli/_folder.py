@@ -4,8 +4,6 @@ folder, one after another here or one task per file on a Dask cluster
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ._errors import CommandError
 
 __all__ = ["idealize_folder"]
@@ -13,8 +11,6 @@ __all__ = ["idealize_folder"]
 
 def idealize_folder(args, reading, echo=print) -> int:
     """Idealize the files of ``args.data`` into ``args.out``; 1 if any file was refused."""
-    import pandas as pd
-
     from .._many_files import idealize_files
 
     client = None
@@ -40,19 +36,12 @@ def idealize_folder(args, reading, echo=print) -> int:
             sampling_rate=reading["sampling_rate"],
             channel=reading["channel"],
             units=reading["units"],
+            batch_size=reading["batch_size"],
+            verbose=1,
         )
     finally:
         if client is not None:
             client.close()
-    for row in report.itertuples():
-        name = Path(row.file).name
-        if pd.isna(row.error):
-            current = (
-                "" if pd.isna(row.unitary_current) else f", {row.unitary_current:.4g} {row.units}"
-            )
-            echo(f"{name}: {row.n_channels} channel(s){current} ({row.seconds:.1f} s)")
-        else:
-            echo(f"{name}: refused: {row.error}")
     failed = int(report["error"].notna().sum())
     echo(
         f"wrote {len(report) - failed} of {len(report)} file(s) to {args.out} "
