@@ -469,3 +469,26 @@ def test_predict_stops_tracking_the_baseline_once_it_settles(monkeypatch):
     assert np.mean(counts == full_counts) > 0.999
     assert np.sqrt(np.mean((baseline - full_baseline) ** 2)) < 0.003 * 1.5
     assert f1_score(y, counts, average="macro") > 0.95
+
+
+def test_a_crawling_baseline_is_stretched_to_the_likelihood_optimum(monkeypatch):
+    # 10 channels at an open probability of 0.6 under noise of half a step: baseline EM
+    # moves a baseline a quarter step off by about a thousandth of a step per round. A
+    # line search along its moves reaches the optimum in the same four rounds.
+    from skion.hmm import _aggregated
+
+    X, y, _, baseline = make_patch_clamp(
+        40_000, kinetics="high", n_channels=10, unitary_current=2.0, noise=1.0, random_state=0
+    )
+    hmm = AggregatedHMM(max_iter=5).fit(X, y)  # labels: the model without the baseline
+    x, off = X[:, 0], baseline - 0.5  # a quarter step low
+
+    def track():
+        _, loglik, tracked = hmm._track(x, off, hmm._params)
+        return loglik, np.sqrt(np.mean((tracked - baseline) ** 2)) / 2.0
+
+    stretched_ll, stretched_error = track()
+    monkeypatch.setattr(_aggregated, "_CRAWL", np.inf)
+    crawled_ll, crawled_error = track()
+    assert crawled_error > 0.15  # EM alone barely moves it
+    assert stretched_error < 0.08 and stretched_ll > crawled_ll + 50
