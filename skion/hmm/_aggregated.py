@@ -1511,7 +1511,7 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         Two rounds suffice on a recording like the fit's (10 channels at noise 0.3
         step: the baseline moved 0.004 then 0.0009 step rms; four more rounds would
         move it 0.0003 in all), three E-steps fewer of five per series. Where a round
-        moves the baseline the same way as the one before, by nearly as much
+        moves the baseline the same way as the one before, by more than half as much
         (``_CRAWL``), EM is crawling and the move is stretched (``_stretched``): on 10
         channels at an open probability of 0.6 and noise 0.5 step, each round moved the
         baseline 0.001 step towards an optimum 0.2 step away (800 nats higher).
