@@ -18,7 +18,7 @@ what ``skion idealize --line-freq 50`` runs. Columns:
 calibrated without labels by its ``LatticeScaler``, then the network) on the same
 recordings: its macro-F1 and its difference to the HMM's, in points.
 
-``--speed`` also times one forward-backward pass at 66 and 286 aggregated states and a
+``--speed`` also times one forward-backward pass at 11, 66 and 286 aggregated states and a
 fit + predict of 1,000,000 samples (two recordings), on one thread and on every core.
 
 ``--draws N --seed S`` replaces the grid by N cells drawn at random away from it (1-8
@@ -171,11 +171,14 @@ def speed():
 
     lines = ["| aggregated states | samples/s (one forward-backward pass) |", "|---:|---:|"]
     rng = np.random.default_rng(0)
-    for n_channels, n_closed, n_open in [(10, 2, 1), (10, 2, 2)]:
+    for n_channels, n_closed, n_open, n in [
+        (10, 1, 1, 1_000_000),  # 11 states
+        (10, 2, 1, 200_000),  # 66
+        (10, 2, 2, 40_000),  # 286
+    ]:
         chain = AggregatedChain(n_channels, n_closed, n_open)
         rates = np.array([300.0, 1200.0, 800.0, 600.0, 500.0, 250.0][: 2 * (n_closed + n_open - 1)])
         A, initial = chain.transition(rates, 1e-4), chain.initial(rates)
-        n = 200_000 if n_open == 1 else 40_000
         emission = rng.random((n, n_channels + 1))
         count_forward_backward(emission[:1000], chain.level, A, initial)  # compile
         tic = time.perf_counter()
