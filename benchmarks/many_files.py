@@ -60,9 +60,10 @@ def main():
         tic = time.perf_counter()
         dask = idealize_files(folder, folder / "dask", client=client)
         dask_s = time.perf_counter() - tic
-    same = all(
+    both = loop.merge(dask, on="file", suffixes=("_loop", "_dask"))
+    same = both["error_loop"].isna().equals(both["error_dask"].isna()) and all(
         pd.read_csv(a).equals(pd.read_csv(b))
-        for a, b in zip(loop["counts"].dropna(), dask["counts"].dropna(), strict=True)
+        for a, b in both[["counts_loop", "counts_dask"]].dropna().itertuples(index=False)
     )
     print(
         f"{args.files} files of {args.samples:,} rows; refused: {int(loop['error'].notna().sum())}"

@@ -56,7 +56,8 @@ def recording_files(paths) -> list[Path]:
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         raise FileNotFoundError(f"no such file: {', '.join(missing)}")
-    clashes = sorted(stem for stem, n in Counter(f.stem for f in files).items() if n > 1)
+    # case folded: Cell.abf and cell.csv write the same files on Windows and macOS
+    clashes = sorted(stem for stem, n in Counter(f.stem.casefold() for f in files).items() if n > 1)
     if clashes:
         raise ValueError(
             "Several files share a name without their ending, and would write the same "
@@ -68,12 +69,12 @@ def recording_files(paths) -> list[Path]:
 def _idealize_one(path, out_dir, options, n_jobs):
     """One file's task: its counts (``<name>.csv``) and summary (``<name>.json``) written
     to ``out_dir``; one row of the report (the error instead, if the file was refused)."""
-    from .cli._errors import CommandError
     from .cli._idealize import idealize
 
     counts, summary = out_dir / f"{path.stem}.csv", out_dir / f"{path.stem}.json"
-    row = {"file": str(path), "counts": None, "summary": None}
     tic = time.perf_counter()
+    for stale in (counts, summary):  # an earlier run's, which a refusal would leave
+        stale.unlink(missing_ok=True)
     try:
         idealize(
             path,
@@ -84,18 +85,16 @@ def _idealize_one(path, out_dir, options, n_jobs):
             n_jobs=n_jobs,
             **options,
         )
-    except (CommandError, ValueError, OSError, ImportError) as error:
-        refused = dict.fromkeys(["n_channels", "unitary_current", "units"])
-        seconds = time.perf_counter() - tic
-        return {**row, **refused, "seconds": seconds, "error": f"{type(error).__name__}: {error}"}
-    report = json.loads(summary.read_text())
+        report = json.loads(summary.read_text())
+    except Exception as error:  # one file's failure, whatever it is, is that file's row
+        return _refused(path, error, time.perf_counter() - tic)
     if "n_channels" in report:  # the HMM: one model of the file
         n_channels, current = report["n_channels"], report["unitary_current"]
     else:  # the pretrained U-Net: every recording calibrated apart
         n_channels = max(r["n_channels"] for r in report["recordings"])
         current = None
     return {
-        **row,
+        "file": str(path),
         "counts": str(counts),
         "summary": str(summary),
         "n_channels": n_channels,
@@ -104,6 +103,13 @@ def _idealize_one(path, out_dir, options, n_jobs):
         "seconds": time.perf_counter() - tic,
         "error": None,
     }
+
+
+def _refused(path, error, seconds):
+    """The report's row of a file that could not be idealized."""
+    row = dict.fromkeys(["counts", "summary", "n_channels", "unitary_current", "units"])
+    return {"file": str(path), **row, "seconds": seconds,
+            "error": f"{type(error).__name__}: {error}"}  # fmt: skip
 
 
 @validate_params(
@@ -142,8 +148,10 @@ def idealize_files(
     :class:`~skion.AggregatedHMM`) and writes ``<name>.csv`` (``time,open_channels``) and
     ``<name>.json`` (channels, unitary current, levels, noise, rates) into ``out_dir``.
     Without ``client`` the files run one after another in this process, each on every
-    core; with a Dask ``client`` every file is a task on the cluster's workers (one
-    core per task), which must see the files and ``out_dir`` at the same paths.
+    core; with a Dask ``client`` every file is a task on the cluster's workers (the
+    HMM on one thread per task: start workers with one thread each, ``dask worker
+    --nthreads 1``), which must see the files and ``out_dir`` at the same paths.
+    ``out_dir`` may not be a folder of the recordings.
 
     Parameters
     ----------
@@ -185,7 +193,8 @@ def idealize_files(
     FileNotFoundError
         If the folder or a file does not exist.
     ValueError
-        If there are no files, or two share a name without their ending.
+        If there are no files, two share a name without their ending, or ``out_dir`` is
+        a file or a folder of the recordings.
 
     Examples
     --------
@@ -213,6 +222,14 @@ def idealize_files(
         )
     files = recording_files(paths)
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"out_dir {out_dir} is a file; give a folder.")
+    if out_dir.resolve() in {f.parent for f in files}:
+        raise ValueError(
+            f"out_dir {out_dir} holds recordings being idealized: their counts (NAME.csv) "
+            "could overwrite them, and would be read as recordings next time. Give "
+            "another folder."
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     options = {
         "reading": {
@@ -238,10 +255,16 @@ def idealize_files(
         futures = client.map(
             _idealize_one, files, out_dir=out_dir, options=options, n_jobs=1, pure=False
         )
-        if verbose:
-            for future in as_completed(futures):
-                print(describe(future.result()), flush=True)
-        rows = client.gather(futures)
+        path_of = {future.key: path for future, path in zip(futures, files, strict=True)}
+        done = {}
+        for future in as_completed(futures):
+            try:
+                done[future.key] = future.result()
+            except Exception as error:  # the task failed (a worker killed for memory)
+                done[future.key] = _refused(path_of[future.key], error, float("nan"))
+            if verbose:
+                print(describe(done[future.key]), flush=True)
+        rows = [done[future.key] for future in futures]
     columns = ["file", "counts", "summary", "n_channels", "unitary_current", "units", "seconds"]
     columns += ["error"]
     return pd.DataFrame(rows, columns=columns).astype({"n_channels": "Int64"})

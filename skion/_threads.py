@@ -55,6 +55,11 @@ def one_blas_thread(function: Callable[..., _R]) -> Callable[..., _R]:
     states some thousand times per fit; with BLAS on two threads of a 2-core machine
     (while the recursions use both), each 11-state exponential took 5.5 ms instead of
     0.12 ms, and the 1,000,000-row fit of the benchmark 81 s instead of 56 s.
+
+    The limit is process wide. threadpoolctl lets one thread at a time change a shared
+    OpenBLAS pool and ignores the others, so where decorated calls overlap in several
+    threads (fits on threads of one process) only the first thread's limit applies,
+    and the thread that ends last may leave BLAS on one thread.
     """
 
     @functools.wraps(function)

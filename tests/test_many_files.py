@@ -47,7 +47,7 @@ def test_every_file_of_a_folder_is_idealized_as_skion_idealize_does_it(
 ):
     data, labels = folder
     report = local_report
-    assert [name.rsplit("/", 1)[-1] for name in report["file"]] == [
+    assert [Path(name).name for name in report["file"]] == [
         "cell_a.csv",
         "cell_b.csv",
         "flat.csv",
@@ -85,6 +85,14 @@ def test_bad_calls_are_refused_before_any_work(folder, tmp_path):
         idealize_files(data, tmp_path / "out", method="unet", n_channels=2)
     with pytest.raises(ValueError, match="client"):
         idealize_files(data, tmp_path / "out", client="tcp://127.0.0.1:8786")
+    with pytest.raises(ValueError, match="holds recordings being idealized"):
+        idealize_files(data, data)  # the counts could overwrite the recordings
+    (tmp_path / "a_file").write_text("")
+    with pytest.raises(ValueError, match="is a file; give a folder"):
+        idealize_files(data, tmp_path / "a_file")
+    (other / "Cell_A.abf").write_text("")
+    with pytest.raises(ValueError, match="share a name"):  # one output on Windows, macOS
+        idealize_files([data / "cell_a.csv", other / "Cell_A.abf"], tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 
@@ -174,3 +182,8 @@ def test_skion_idealize_scheduler_needs_a_folder_and_a_scheduler(folder, tmp_pat
         ["idealize", str(folder[0]), "--out", str(tmp_path), "--scheduler", "tcp://127.0.0.1:1"]
     )
     assert status == 1 and "no Dask scheduler at tcp://127.0.0.1:1" in capsys.readouterr().err
+    bad = ["idealize", str(folder[0]), "--out", str(tmp_path), "--scheduler", "tcp://h:abc"]
+    assert main(bad) == 1 and "no Dask scheduler at tcp://h:abc" in capsys.readouterr().err
+    unet = ["idealize", str(folder[0]), "--out", str(tmp_path), "--method", "unet"]
+    assert main([*unet, "--n-channels", "2"]) == 1
+    assert "--n-channels and --line-freq set the HMM" in capsys.readouterr().err

@@ -13,6 +13,11 @@ def idealize_folder(args, reading, echo=print) -> int:
     """Idealize the files of ``args.data`` into ``args.out``; 1 if any file was refused."""
     from .._many_files import idealize_files
 
+    if args.method == "unet" and (args.n_channels != "auto" or args.line_freq is not None):
+        raise CommandError(
+            "--n-channels and --line-freq set the HMM's model; the pretrained U-Net finds "
+            "both itself (leave them out, or use --method hmm)"
+        )
     client = None
     if args.scheduler is not None:
         try:
@@ -21,7 +26,7 @@ def idealize_folder(args, reading, echo=print) -> int:
             raise CommandError('--scheduler needs Dask: pip install "skion[dask]"') from None
         try:
             client = Client(args.scheduler, timeout="5s")
-        except OSError as error:
+        except (OSError, ValueError) as error:  # unreachable, or not an address
             raise CommandError(f"no Dask scheduler at {args.scheduler}: {error}") from None
     where = "in this process" if client is None else f"on the Dask scheduler at {args.scheduler}"
     echo(f"idealizing the recording files of {args.data} {where} ...")

@@ -1553,15 +1553,16 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
             em, offset = count_emission(
                 x, baseline + a * move, params.step, params.noise, chain.n_channels + 1
             )
-            return float(block_log_likelihoods(em, chain.level, A, initial, len(x))[0]) + offset
+            value = float(block_log_likelihoods(em, chain.level, A, initial, len(x))[0])
+            return -np.inf if np.isnan(value) else value + offset
 
         tried = [(1.0, loglik(1.0))]
         while tried[-1][0] < _MAX_OMEGA:
             a = 4.0 * tried[-1][0]
             tried.append((a, loglik(a)))
-            if tried[-1][1] <= tried[-2][1]:
+            if not tried[-1][1] > tried[-2][1]:
                 break
-        if len(tried) >= 3 and tried[-1][1] <= tried[-2][1]:
+        if len(tried) >= 3 and not tried[-1][1] > tried[-2][1] and np.isfinite(tried[-2][1]):
             (a0, f0), (a1, f1), (a2, f2) = tried[-3:]
             # vertex of the parabola through the three points (a1 is the highest)
             num = (a1 - a0) ** 2 * (f1 - f2) - (a1 - a2) ** 2 * (f1 - f0)
