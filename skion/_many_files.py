@@ -87,6 +87,8 @@ def _idealize_one(path, out_dir, options, n_jobs):
         )
         report = json.loads(summary.read_text())
     except Exception as error:  # one file's failure, whatever it is, is that file's row
+        for partial in (counts, summary):  # counts written before a later step failed
+            partial.unlink(missing_ok=True)
         return _refused(path, error, time.perf_counter() - tic)
     if "n_channels" in report:  # the HMM: one model of the file
         n_channels, current = report["n_channels"], report["unitary_current"]
