@@ -19,11 +19,9 @@ from pathlib import Path
 import pandas as pd
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 
-__all__ = ["RECORDING_SUFFIXES", "describe", "idealize_files", "recording_files"]
+from .datasets._recording import RECORDING_SUFFIXES
 
-#: File name endings taken from a folder: every format ``skion.datasets.read_recording``
-#: reads (some with the ``neo`` or ``nwb`` extra).
-RECORDING_SUFFIXES = (".csv", ".abf", ".nwb", ".edr", ".wcp", ".axgd", ".axgx", ".nix")
+__all__ = ["describe", "idealize_files", "recording_files"]
 
 
 def recording_files(paths) -> list[Path]:
@@ -158,8 +156,8 @@ def idealize_files(
     Parameters
     ----------
     paths : str, path-like or list of them
-        A folder (its files ending in one of ``RECORDING_SUFFIXES``, sorted by name), or
-        the files.
+        A folder (its files in a format ``skion.datasets.read_recording`` reads, sorted
+        by name), or the files.
     out_dir : str or path-like
         Folder to write into (created if needed).
     client : dask.distributed.Client, default=None

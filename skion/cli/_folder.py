@@ -12,12 +12,9 @@ __all__ = ["idealize_folder"]
 def idealize_folder(args, reading, echo=print) -> int:
     """Idealize the files of ``args.data`` into ``args.out``; 1 if any file was refused."""
     from .._many_files import idealize_files
+    from ._idealize import check_method_options
 
-    if args.method == "unet" and (args.n_channels != "auto" or args.line_freq is not None):
-        raise CommandError(
-            "--n-channels and --line-freq set the HMM's model; the pretrained U-Net finds "
-            "both itself (leave them out, or use --method hmm)"
-        )
+    check_method_options(args.method, args.n_channels, args.line_freq)
     client = None
     if args.scheduler is not None:
         try:

@@ -20,7 +20,7 @@ from ._errors import CommandError
 from ._files import _cleaning_at, _match_rate, calibrated_counts, read_data
 from ._kinetics import write_events
 
-__all__ = ["idealize", "idealize_unet", "unet_counts"]
+__all__ = ["check_method_options", "idealize", "idealize_unet", "unet_counts"]
 
 
 def idealize(
@@ -45,12 +45,8 @@ def idealize(
     """
     from ..hmm import AggregatedHMM
 
+    check_method_options(method, n_channels, line_freq)
     if method == "unet":
-        if n_channels != "auto" or line_freq is not None:
-            raise CommandError(
-                "--n-channels and --line-freq set the HMM's model; the pretrained U-Net "
-                "finds both itself (leave them out, or use --method hmm)"
-            )
         return idealize_unet(data, out, reading=reading, summary=summary, events=events, echo=echo)
     recording = read_data(data, **reading)
     X, rate, groups = recording.X.astype("float64"), recording.sampling_rate, recording.groups
@@ -116,6 +112,15 @@ def idealize(
         Path(summary).write_text(json.dumps(report, indent=2))
         echo(f"wrote {summary}")
     return counts
+
+
+def check_method_options(method, n_channels, line_freq):
+    """Refuse the HMM's options with the pretrained U-Net, which finds both itself."""
+    if method == "unet" and (n_channels != "auto" or line_freq is not None):
+        raise CommandError(
+            "--n-channels and --line-freq set the HMM's model; the pretrained U-Net "
+            "finds both itself (leave them out, or use --method hmm)"
+        )
 
 
 def unet_counts(recording, data):

@@ -21,7 +21,10 @@ from ._neo import NEO_FORMATS, read_neo_channel
 from ._nwb import read_nwb_channel
 from ._units import to_skion_units
 
-__all__ = ["read_recording"]
+__all__ = ["RECORDING_SUFFIXES", "read_recording"]
+
+#: File name endings ``read_recording`` reads (some with the ``neo`` or ``nwb`` extra).
+RECORDING_SUFFIXES = (".csv", ".abf", *NEO_FORMATS, ".nwb")
 
 #: Relative spread of the time steps that still counts as a constant rate.
 _RATE_TOLERANCE = 1e-3
@@ -363,7 +366,7 @@ def read_recording(path, *, sampling_rate=None, channel=None, units=None, batch_
     elif suffix == ".nwb":
         read = _read_nwb
     else:
-        known = ", ".join([".csv", ".abf", *NEO_FORMATS, ".nwb"])
+        known = ", ".join(RECORDING_SUFFIXES)
         raise ValueError(f"{path}: unknown data format {suffix or '(none)'}; skion reads {known}.")
     signal, y, starts, marked_by, time, rate, unit, name = read(path, sampling_rate, channel, units)
     factor, skion_units = to_skion_units(unit, f"{path}: {name}")
