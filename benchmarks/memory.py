@@ -8,11 +8,15 @@ returned array plus a bounded working set that does not grow with the signal:
 - ``unet``: ``SequenceUNetClassifier.predict_proba`` at seed defaults (window 10000, flip
   TTA), chunked inference;
 - ``hmm``: ``HMMClassifier.predict`` on ``--recordings`` recordings of equal length;
+- ``aggregated``: ``AggregatedHMM.predict`` (fitted without labels on 200,000 samples of
+  10 channels of the three-state ``"fast"`` scheme, 66 aggregated states) on
+  ``--recordings`` recordings of equal length;
 - ``zscore``: the gradient-boosting baseline's cleaning ``transform`` (``LatticeDetrender``,
   then ``ZScoreWindower`` with 3 lags and leads and rolling windows 5 and 15), on
   ``--recordings`` recordings.
 
-    python benchmarks/memory.py [--models unet hmm zscore] [--sizes 1000000 10000000]
+    python benchmarks/memory.py [--models unet hmm aggregated zscore]
+        [--sizes 1000000 10000000]
         [--recordings 10]
 """
 
@@ -34,9 +38,9 @@ def _measure(model: str, n_samples: int, n_recordings: int) -> dict:
     import numpy as np
     import sklearn
 
-    from skion import HMMClassifier, SequenceUNetClassifier
+    from skion import AggregatedHMM, HMMClassifier, SequenceUNetClassifier
     from skion.cli._models import baseline_pipelines
-    from skion.datasets import make_ion_switching, make_telegraph
+    from skion.datasets import make_ion_switching, make_patch_clamp, make_telegraph
 
     groups = np.repeat(np.arange(n_recordings), -(-n_samples // n_recordings))[:n_samples]
     if model == "unet":
@@ -44,6 +48,10 @@ def _measure(model: str, n_samples: int, n_recordings: int) -> dict:
         clf = SequenceUNetClassifier(epochs=1, validation_fraction=0, random_state=0)
         clf.set_params(predict_window_size=10_000).fit(X, y)
         run, groups = clf.predict_proba, None  # one recording, as before
+    elif model == "aggregated":
+        X = make_patch_clamp(200_000, n_channels=10, noise=0.3, random_state=0)[0]
+        clf = AggregatedHMM(n_channels=10).fit(X)
+        run = clf.predict
     else:
         X, y, fit_groups = make_ion_switching(200_000, random_state=0)
         if model == "hmm":
@@ -71,9 +79,11 @@ def _measure(model: str, n_samples: int, n_recordings: int) -> dict:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", choices=["unet", "hmm", "zscore"], default=["unet"])
+    parser.add_argument(
+        "--models", nargs="+", choices=["unet", "hmm", "aggregated", "zscore"], default=["unet"]
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 4_000_000])
-    parser.add_argument("--recordings", type=int, default=10, help="for hmm and zscore")
+    parser.add_argument("--recordings", type=int, default=10, help="for hmm, aggregated and zscore")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

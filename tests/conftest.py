@@ -29,3 +29,19 @@ def telegraph():
     from skion.datasets import make_telegraph
 
     return make_telegraph(3000, p_open=0.02, p_close=0.02, noise=0.2, random_state=0)
+
+
+def bytes_per_row_beyond_output(run, X, sizes=(150_000, 600_000)):
+    """Growth, per added row, of the peak memory that ``run(X[:n])`` allocates beyond
+    what it returns (tracemalloc traces NumPy's buffers), between the two ``sizes``."""
+    import tracemalloc
+
+    peaks = []
+    for n in sizes:
+        part = X[:n].copy()
+        tracemalloc.start()
+        out = run(part)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        peaks.append(peak - out.nbytes)
+    return (peaks[1] - peaks[0]) / (sizes[1] - sizes[0])

@@ -7,7 +7,7 @@ from sklearn.metrics import f1_score
 
 from skion import AggregatedHMM
 from skion.datasets import aggregated_chain, make_patch_clamp
-from skion.hmm import forward_backward
+from skion.hmm import forward_backward, viterbi
 from skion.hmm._aggregated import _next_omega
 from skion.hmm._aggregated_chain import AggregatedChain
 from skion.hmm._calibration import noise_sd
@@ -17,6 +17,8 @@ from skion.hmm._count_kernels import (
     count_forward_backward,
 )
 from skion.hmm._jumps import jump_step
+
+from .conftest import bytes_per_row_beyond_output
 
 DT = 1e-4
 RATES = np.array([300.0, 1200.0, 600.0, 500.0])  # C1->C2, C2->O, C2->C1, O->C2
@@ -31,11 +33,19 @@ def test_chain_equals_the_multinomial_convolution():
     np.testing.assert_allclose(chain.transition(RATES, DT), T, atol=1e-14)
 
 
-def test_compiled_kernel_matches_the_reference_recursion():
+@pytest.mark.parametrize("chunk", [None, 1024])
+def test_compiled_kernels_match_the_reference_recursions(monkeypatch, chunk):
+    # 3000 rows: several checkpoint blocks, and with 1024-row chunks three chunks, the
+    # last one short
+    from skion.hmm import _count_kernels
+
+    if chunk is not None:
+        monkeypatch.setattr(_count_kernels, "CHUNK", chunk)
+        monkeypatch.setattr(_count_kernels, "BLOCK", 256)
     rng = np.random.default_rng(0)
     chain = AggregatedChain(2, 2, 1)
     A, initial = chain.transition(RATES, DT), chain.initial(RATES)
-    emission = rng.random((3000, 3))  # longer than several checkpoint blocks
+    emission = rng.random((3000, 3))
     gamma, xi, log_scale = count_forward_backward(emission, chain.level, A, initial)
     post, loglik = forward_backward(
         np.log(emission[:, chain.level]), A, initial, return_log_likelihood=True
@@ -44,6 +54,14 @@ def test_compiled_kernel_matches_the_reference_recursion():
     np.testing.assert_allclose(gamma, expected, atol=1e-12)
     assert log_scale == pytest.approx(loglik, abs=1e-8)
     assert xi.sum() == pytest.approx(len(emission) - 1)
+
+    def emission_of(start, stop):
+        return emission[start:stop], 0.5 * (stop - start)  # rows scaled by exp(-0.5)
+
+    total = _count_kernels.forward_log_likelihood(emission_of, 3000, chain.level, A, initial)
+    assert total == pytest.approx(loglik + 1500, abs=1e-8)
+    path = _count_kernels.chunked_viterbi(emission_of, 3000, chain.level, A, initial)
+    np.testing.assert_array_equal(path, viterbi(np.log(emission[:, chain.level]), A, initial))
 
 
 def test_compiled_emission_matches_the_gaussian_densities():
@@ -484,7 +502,7 @@ def test_a_crawling_baseline_is_stretched_to_the_likelihood_optimum(monkeypatch)
     x, off = X[:, 0], baseline - 0.5  # a quarter step low
 
     def track():
-        _, loglik, tracked = hmm._track(x, off, hmm._params)
+        loglik, tracked = hmm._track(x, off, hmm._params, np.empty(len(x), np.int8))
         return loglik, np.sqrt(np.mean((tracked - baseline) ** 2)) / 2.0
 
     stretched_ll, stretched_error = track()
@@ -492,6 +510,18 @@ def test_a_crawling_baseline_is_stretched_to_the_likelihood_optimum(monkeypatch)
     crawled_ll, crawled_error = track()
     assert crawled_error > 0.15  # EM alone barely moves it
     assert stretched_error < 0.08 and stretched_ll > crawled_ll + 50
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba"])
+def test_memory_of_decoding_does_not_hold_rows_by_states(method):
+    # one recording of 6 channels: emissions and posteriors are made a chunk at a time
+    # and written straight into the output. Peak beyond the output per added row:
+    # measured 59 (predict) and 66 bytes (predict_proba: beyond its own 56) where whole-
+    # recording emissions and posteriors took 251 and 204
+    X, y, _, _ = make_patch_clamp(100_000, n_channels=6, noise=0.3, random_state=0)
+    hmm = AggregatedHMM(n_channels=6).fit(X, y)
+    per_row = bytes_per_row_beyond_output(getattr(hmm, method), np.resize(X, (600_000, 1)))
+    assert per_row < 120, per_row
 
 
 def test_em_without_labels_recovers_the_rates_of_a_million_samples():

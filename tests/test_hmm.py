@@ -10,6 +10,8 @@ from sklearn.metrics import f1_score
 from skion import HMMClassifier
 from skion.datasets import make_ion_switching, make_telegraph
 
+from .conftest import bytes_per_row_beyond_output
+
 HAS_HMMLEARN = importlib.util.find_spec("hmmlearn") is not None
 
 
@@ -49,6 +51,7 @@ def _brute_force_posterior(hmm, X):
 
 
 IMPLEMENTATIONS = [
+    "compiled",
     "numpy",
     pytest.param("hmmlearn", marks=pytest.mark.skipif(not HAS_HMMLEARN, reason="no hmmlearn")),
 ]
@@ -146,6 +149,41 @@ def test_bad_parameters_and_unfitted():
         HMMClassifier().predict(np.zeros((3, 1)))
 
 
+@pytest.mark.parametrize("chunk", [None, 512])
+def test_compiled_and_numpy_agree_on_long_multi_recording_input(monkeypatch, chunk):
+    # 512 rows a chunk: every recording crosses chunk and checkpoint boundaries
+    from skion.hmm import _count_kernels
+
+    if chunk is not None:
+        monkeypatch.setattr(_count_kernels, "CHUNK", chunk)
+        monkeypatch.setattr(_count_kernels, "BLOCK", 128)
+    X, y, groups = make_ion_switching(60_000, random_state=1)
+    numpy_hmm = HMMClassifier(implementation="numpy").fit(X, y, groups=groups)
+    compiled = HMMClassifier(implementation="compiled").fit(X, y, groups=groups)
+    np.testing.assert_allclose(
+        compiled.predict_proba(X, groups=groups),
+        numpy_hmm.predict_proba(X, groups=groups),
+        atol=1e-10,
+    )
+    for hmm in (numpy_hmm, compiled):
+        hmm.set_params(decoder="viterbi")
+    np.testing.assert_array_equal(
+        compiled.predict(X, groups=groups), numpy_hmm.predict(X, groups=groups)
+    )
+
+
+@pytest.mark.parametrize("decoder", ["posterior", "viterbi"])
+def test_memory_does_not_grow_with_the_length_of_a_recording(decoder):
+    # one recording of 11 classes, peak memory beyond the labels per added row:
+    # measured 1.2 bytes (posterior) and 4 (Viterbi: one-byte back-pointers) where the
+    # numpy decoder's lattices took 553 and 113, and hmmlearn's 836 and 185
+    X, y, _ = make_ion_switching(100_000, regime="10_channels", random_state=0)
+    hmm = HMMClassifier(decoder=decoder).fit(X, y)
+    X_long = np.resize(X, (600_000, 1))
+    per_row = bytes_per_row_beyond_output(hmm.predict, X_long)
+    assert per_row < 20, per_row
+
+
 @pytest.mark.skipif(not HAS_HMMLEARN, reason="no hmmlearn")
 def test_hmmlearn_and_numpy_agree_on_long_multi_recording_input():
     X, y, groups = make_ion_switching(60_000, random_state=1)
@@ -171,4 +209,4 @@ def test_missing_hmmlearn_is_a_clear_error(monkeypatch):
     X, y = make_telegraph(1000, random_state=0)
     with pytest.raises(ImportError, match=r"pip install \"skion\[hmm\]\""):
         HMMClassifier(implementation="hmmlearn").fit(X, y).predict(X)
-    assert HMMClassifier().fit(X, y).predict_proba(X).shape == (1000, 2)  # auto: numpy
+    assert HMMClassifier().fit(X, y).predict_proba(X).shape == (1000, 2)  # auto: compiled

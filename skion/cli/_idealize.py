@@ -66,8 +66,8 @@ def idealize(
         verbose=int(verbose),
     )
     model.fit(X, groups=groups)
-    proba, baseline = model._decode(X, groups)
-    counts = model.classes_[proba.argmax(axis=1)]
+    codes, baseline = model._decode(X, groups, kind="argmax")
+    counts = model.classes_[codes]
     pd.DataFrame({"time": recording.time, "open_channels": counts}).to_csv(out, index=False)
     units = recording.units
     undone = model.filter_cutoff_

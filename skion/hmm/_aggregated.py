@@ -32,7 +32,12 @@ from ._calibration import (
     refine_lattice,
 )
 from ._calibration import MIN_PEAK_MASS as MIN_LEVEL_MASS
-from ._count_kernels import block_log_likelihoods, count_emission, count_forward_backward
+from ._count_kernels import (
+    block_log_likelihoods,
+    chunked_forward_backward,
+    count_emission,
+    forward_log_likelihood,
+)
 from ._filter import UNDO_BELOW, decimation, estimate_filter_cutoff, undo_filter
 from ._jumps import jump_step
 
@@ -135,35 +140,62 @@ class _Params:
     dt: float
 
 
-def _e_step(xs, baselines, params, labels=None, n_jobs=None):
-    """Count posteriors per recording, expected transitions and the log-likelihood.
+@dataclass(frozen=True)
+class _Posterior:
+    """What EM keeps of one recording's count posterior."""
 
-    Recordings run on up to ``n_jobs`` threads; every recording's transitions are
-    counted apart and summed in order, so the result does not depend on ``n_jobs``.
+    mean: np.ndarray  # E[count] of every row
+    second: np.ndarray  # E[count ** 2] of every row
+    occupancy: np.ndarray  # expected rows at every count
+
+
+def _e_step(xs, baselines, params, labels=None, n_jobs=None, outs=None):
+    """Count posteriors per recording (``_Posterior``), expected transitions and the
+    log-likelihood.
+
+    Emissions are made a chunk of rows at a time (``chunked_forward_backward``), so
+    that no array of rows by counts exists beyond ``outs``: per recording, an array of
+    shape (n_rows, n_counts) that receives the posterior or of shape (n_rows,) that
+    receives its argmax. Recordings run on up to ``n_jobs`` threads; every recording's
+    transitions are counted apart and summed in order, so the result does not depend on
+    ``n_jobs``.
     """
     chain = params.chain
     A = chain.transition(params.rates, params.dt)
     initial = chain.initial(params.rates)
+    n_counts = chain.n_channels + 1
+    k = np.arange(n_counts, dtype=np.float64)
 
     def one(i):
-        em, offset = count_emission(
-            xs[i],
-            baselines[i],
-            params.step,
-            params.noise,
-            chain.n_channels + 1,
-            None if labels is None else labels[i],
-        )
-        gamma, xi, log_scale = count_forward_backward(em, chain.level, A, initial)
-        return gamma, xi, log_scale + offset
+        x = xs[i]
+        baseline = np.broadcast_to(baselines[i], x.shape)
+        given = None if labels is None else labels[i]
+        out = None if outs is None else outs[i]
+        posterior = _Posterior(np.empty(len(x)), np.empty(len(x)), np.zeros(n_counts))
+
+        def emission_of(start, stop):
+            return count_emission(
+                x[start:stop], baseline[start:stop], params.step, params.noise, n_counts,
+                None if given is None else given[start:stop],
+            )  # fmt: skip
+
+        def consume(start, stop, gamma):
+            posterior.mean[start:stop] = gamma @ k
+            posterior.second[start:stop] = gamma @ (k * k)
+            posterior.occupancy[:] += gamma.sum(axis=0)
+            if out is not None:
+                out[start:stop] = gamma if out.ndim == 2 else gamma.argmax(axis=1)
+
+        xi, loglik = chunked_forward_backward(emission_of, len(x), chain.level, A, initial, consume)
+        return posterior, xi, loglik
 
     xi = np.zeros(A.shape)
-    gammas, loglik = [], 0.0
-    for gamma, counted, part in map_threads(one, range(len(xs)), n_jobs):
-        gammas.append(gamma)
+    posteriors, loglik = [], 0.0
+    for posterior, counted, part in map_threads(one, range(len(xs)), n_jobs):
+        posteriors.append(posterior)
         xi += counted
         loglik += part
-    return gammas, xi, loglik
+    return posteriors, xi, loglik
 
 
 def _next_omega(used, before, move):
@@ -185,11 +217,6 @@ def _next_omega(used, before, move):
 def _continued(fitted, refit):
     """``_em``'s tuple of ``refit``, counting the iterations of ``fitted`` before it."""
     return (*refit[:3], fitted[3] + refit[3], refit[4])
-
-
-def _moments(gamma):
-    k = np.arange(gamma.shape[1])
-    return gamma @ k, gamma @ (k * k)
 
 
 class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, BaseEstimator):
@@ -684,8 +711,8 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         if best is None:
             best = fits[0]
         params, (baseline,), bound, _, _ = best
-        gamma = _e_step([x], [baseline], params)[0][0]
-        used = np.flatnonzero(gamma.sum(axis=0) >= max(MIN_LEVEL_MASS, 1e-4 * len(x)))
+        occupancy = _e_step([x], [baseline], params)[0][0].occupancy
+        used = np.flatnonzero(occupancy >= max(MIN_LEVEL_MASS, 1e-4 * len(x)))
         level = float(np.mean(baseline))
         lowest = level + params.step * (used.min() if params.step > 0 else used.max())
         best = (lowest, abs(params.step), int(np.ptp(used)) + 1, params.noise, bound)
@@ -827,9 +854,9 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         """Baseline M-step: each recording's current minus its decoded channels."""
         return [self._baseline(x - step * mean_k) for x, mean_k in zip(xs, means, strict=True)]
 
-    def _m_step(self, xs, gammas, params):
+    def _m_step(self, xs, posteriors, params):
         """Closed-form updates of baselines, unitary current and noise."""
-        moments = [_moments(gamma) for gamma in gammas]
+        moments = [(p.mean, p.second) for p in posteriors]
         new_baselines = self._track_baselines(xs, [m for m, _ in moments], params.step)
         if self.unitary_current is None:
             num = sum((x - b) @ m for x, b, (m, _) in zip(xs, new_baselines, moments, strict=True))
@@ -870,11 +897,11 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         omega, plain, last, limit = 1.0, None, None, _MAX_OMEGA
         moves = None  # the baselines' last moves (``_unstuck``)
         for n_iter in range(1, max_iter + 1):
-            gammas, xi, loglik = _e_step(xs, baselines, params, labels, self.n_jobs)
+            posteriors, xi, loglik = _e_step(xs, baselines, params, labels, self.n_jobs)
             if plain is not None and loglik / n_total < previous:
                 limit = max(omega / 2, 1.0)
                 params, omega, last = replace(params, rates=plain), 1.0, None
-                gammas, xi, loglik = _e_step(xs, baselines, params, labels, self.n_jobs)
+                posteriors, xi, loglik = _e_step(xs, baselines, params, labels, self.n_jobs)
             elif plain is not None:
                 limit = _MAX_OMEGA
             per_sample = loglik / n_total
@@ -893,7 +920,7 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
             # the over-relaxed step stays inside the M-step's bounds (beyond them the
             # transition matrix overflows)
             rates = np.clip(np.exp(np.log(params.rates) + omega * move), *rate_bounds(params.dt))
-            tracked, params = self._m_step(xs, gammas, params)
+            tracked, params = self._m_step(xs, posteriors, params)
             params = replace(params, rates=rates)
             if labels is None:
                 baselines, moves = self._unstuck(xs, baselines, tracked, moves, params)
@@ -1464,8 +1491,13 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         self._params = params
 
     @one_blas_thread
-    def _decode(self, X, groups):
-        """Count posteriors and baselines of new recordings, each baseline re-estimated."""
+    def _decode(self, X, groups, *, kind):
+        """Count posteriors (``kind="proba"``) or their argmax (``"argmax"``) and the
+        baselines of new recordings, each baseline re-estimated.
+
+        Every series writes its posterior straight into the output, so that memory
+        beyond it is a few floats per row of the longest series, whatever its length.
+        """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
         check_signal_range(X)
@@ -1474,7 +1506,11 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         step = self._decimation
         params = self._params
         weights = self._count_weights(params)
-        proba = np.empty((len(X), params.chain.n_channels + 1))
+        n_counts = params.chain.n_channels + 1
+        if kind == "proba":
+            out = np.empty((len(X), n_counts))
+        else:
+            out = np.empty(len(X), dtype=np.min_scalar_type(n_counts))
         baseline = np.empty(len(X))
         # every phase of a decimated recording is decoded as a series of its own
         series = [
@@ -1482,31 +1518,35 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
             for start, x in zip(starts, recordings, strict=True)
             for phase in range(step)
         ]
-        decoded = map_threads(
-            lambda one: self._decode_one(one[1], params, weights), series, self.n_jobs
-        )
-        for (rows, _), (gamma, tracked) in zip(series, decoded, strict=True):
-            proba[rows], baseline[rows] = gamma, tracked
-        return proba, baseline
 
-    def _decode_one(self, x, params, weights):
-        """Count posterior and baseline of one series: baseline-only EM rounds from the
-        best lattice shift, then whole-level moves of blocks that raise its likelihood."""
-        gamma, loglik, baseline = self._track(x, self._start_baseline(x, params, weights), params)
+        def one(rows_x):
+            rows, x = rows_x
+            baseline[rows] = self._decode_one(x, params, weights, out[rows])
+
+        for _ in map_threads(one, series, self.n_jobs):
+            pass
+        return out, baseline
+
+    def _decode_one(self, x, params, weights, out):
+        """Baseline of one series, its count posterior (or argmax) written to ``out``:
+        baseline-only EM rounds from the best lattice shift, then whole-level moves of
+        blocks that raise its likelihood."""
+        loglik, baseline = self._track(x, self._start_baseline(x, params, weights), params, out)
         for _ in range(_SHIFT_ROUNDS):
             (shifted,), moved = self._shift_levels([x], [baseline], params)
             if not moved:
                 break
-            candidate = self._track(x, shifted, params)
-            if candidate[1] <= loglik:
+            candidate = self._track(x, shifted, params, out)
+            if candidate[0] <= loglik:  # ``out`` holds the candidate's posterior: undo
+                _e_step([x], [baseline], params, outs=[out])
                 break
-            gamma, loglik, baseline = candidate
-        return gamma, baseline
+            loglik, baseline = candidate
+        return baseline
 
-    def _track(self, x, baseline, params):
+    def _track(self, x, baseline, params, out):
         """Baseline-only EM rounds on one series (up to ``_PREDICT_ROUNDS``, until one
-        moves the baseline by less than ``_TRACK_TOL`` steps rms): its count posterior,
-        log-likelihood and baseline.
+        moves the baseline by less than ``_TRACK_TOL`` steps rms): its log-likelihood
+        and baseline, the count posterior (or argmax) written to ``out``.
 
         Two rounds suffice on a recording like the fit's (10 channels at noise 0.3
         step: the baseline moved 0.004 then 0.0009 step rms; four more rounds would
@@ -1518,13 +1558,13 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         """
         before = None
         for _ in range(_PREDICT_ROUNDS):
-            (gamma,), _, loglik = _e_step([x], [baseline], params)
-            moved = self._track_baselines([x], [_moments(gamma)[0]], params.step)
+            (posterior,), _, loglik = _e_step([x], [baseline], params, outs=[out])
+            moved = self._track_baselines([x], [posterior.mean], params.step)
             if np.sqrt(np.mean((moved[0] - baseline) ** 2)) < _TRACK_TOL * abs(params.step):
-                return gamma, loglik, baseline
+                return loglik, baseline
             (baseline,), before = self._unstuck([x], [baseline], moved, before, params)
-        (gamma,), _, loglik = _e_step([x], [baseline], params)
-        return gamma, loglik, baseline
+        _, _, loglik = _e_step([x], [baseline], params, outs=[out])
+        return loglik, baseline
 
     def _unstuck(self, xs, old, new, before, params):
         """Every recording's new baseline, stretched (``_stretched``) where EM moved it
@@ -1550,11 +1590,14 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         A, initial = chain.transition(params.rates, params.dt), chain.initial(params.rates)
 
         def loglik(a):
-            em, offset = count_emission(
-                x, baseline + a * move, params.step, params.noise, chain.n_channels + 1
-            )
-            value = float(block_log_likelihoods(em, chain.level, A, initial, len(x))[0])
-            return -np.inf if np.isnan(value) else value + offset
+            def emission_of(start, stop):
+                moved = baseline[start:stop] + a * move[start:stop]
+                return count_emission(
+                    x[start:stop], moved, params.step, params.noise, chain.n_channels + 1
+                )
+
+            value = forward_log_likelihood(emission_of, len(x), chain.level, A, initial)
+            return -np.inf if np.isnan(value) else value
 
         tried = [(1.0, loglik(1.0))]
         while tried[-1][0] < _MAX_OMEGA:
@@ -1672,7 +1715,7 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         proba : ndarray of shape (n_samples, n_channels_ + 1)
             ``P(n_open = k | recording)``; columns follow ``classes_``.
         """
-        return self._decode(X, groups)[0]
+        return self._decode(X, groups, kind="proba")[0]
 
     def predict(self, X: ArrayLike, groups: ArrayLike | None = None) -> np.ndarray:
         """Open channels of every sample (argmax of ``predict_proba``).
@@ -1689,8 +1732,8 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         y_pred : ndarray of shape (n_samples,)
             Open-channel counts.
         """
-        proba = self.predict_proba(X, groups)
-        return self.classes_[proba.argmax(axis=1)]
+        codes, _ = self._decode(X, groups, kind="argmax")  # checks fitted before classes_
+        return self.classes_[codes]
 
     def predict_baseline(self, X: ArrayLike, groups: ArrayLike | None = None) -> np.ndarray:
         """Estimated closed-channel current (drift and hum) of every sample.
@@ -1707,4 +1750,4 @@ class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         baseline : ndarray of shape (n_samples,)
             Baseline in the units of ``X``.
         """
-        return self._decode(X, groups)[1]
+        return self._decode(X, groups, kind="argmax")[1]

@@ -15,6 +15,7 @@ from .._requests import PlainRequestsMixin
 from .._signal import check_signal_range
 from .._strict import StrictParamsMixin
 from ..windowing import segment_bounds
+from ._count_kernels import chunked_forward_backward, chunked_viterbi
 from ._forward_backward import forward_backward
 from ._viterbi import viterbi
 
@@ -50,13 +51,16 @@ class HMMClassifier(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
     var_smoothing : float, default=1e-9
         Fraction of the largest column variance added to every variance, for
         stability (as in ``GaussianNB``).
-    implementation : {"auto", "numpy", "hmmlearn"}, default="auto"
-        Who runs the decoding. ``"hmmlearn"`` hands the fitted model to
-        ``hmmlearn.hmm.GaussianHMM`` (compiled; measured 2.1x faster for
-        ``predict_proba`` and 10x for Viterbi, identical results to 1e-10; install
-        with ``pip install "skion[hmm]"``). ``"numpy"`` uses
-        :func:`skion.hmm.forward_backward` and :func:`skion.hmm.viterbi`. ``"auto"``
-        picks hmmlearn when it is installed.
+    implementation : {"auto", "compiled", "numpy", "hmmlearn"}, default="auto"
+        Who runs the decoding. ``"compiled"`` (numba, what ``"auto"`` picks) makes the
+        emissions and runs the recursions a chunk of rows at a time: memory beyond the
+        output is a few bytes per row and class, whatever a recording's length
+        (checkpointed forward-backward, one-byte Viterbi back-pointers), and it is the
+        fastest (``benchmarks/hmm_vs_hmmlearn.py``). ``"hmmlearn"`` hands the fitted model
+        to ``hmmlearn.hmm.GaussianHMM`` (install with ``pip install "skion[hmm]"``;
+        its lattices take about 800 bytes per row of the longest recording).
+        ``"numpy"`` uses :func:`skion.hmm.forward_backward` and :func:`skion.hmm.viterbi`
+        (a Python loop over time). All three give the same results to 1e-10.
 
     Attributes
     ----------
@@ -86,9 +90,7 @@ class HMMClassifier(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
     covariance), so extra columns such as a voltage trace or context features add
     evidence; with one column it is the textbook model. Means are fixed per class,
     so slow drift breaks the model: remove it first, e.g. with
-    ``ZScoreWindower(detrend="median")``. Memory and time are O(n_samples * n_classes)
-    and O(n_samples * n_classes ** 2); the loop over time runs in Python (about
-    180,000 samples/s with 11 classes).
+    ``ZScoreWindower(detrend="median")``. Time is O(n_samples * n_classes ** 2).
 
     Examples
     --------
@@ -107,7 +109,7 @@ class HMMClassifier(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         "pseudo_count": [Interval(Real, 0, None, closed="left")],
         "decoder": [StrOptions({"posterior", "viterbi"})],
         "var_smoothing": [Interval(Real, 0, None, closed="left")],
-        "implementation": [StrOptions({"auto", "numpy", "hmmlearn"})],
+        "implementation": [StrOptions({"auto", "compiled", "numpy", "hmmlearn"})],
     }
 
     def __init__(
@@ -233,9 +235,9 @@ class HMMClassifier(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
         """Decode recording by recording; ``kind`` is what is kept of each.
 
         ``"proba"``: posteriors ``(n_samples, n_classes)``; ``"argmax"``: the posterior
-        argmax and ``"viterbi"``: the Viterbi path, both as class codes. Only one
-        recording's lattices (and float64 copy of X) exist at a time, so memory beyond
-        the output is bounded by the longest recording, not by ``n_samples``.
+        argmax and ``"viterbi"``: the Viterbi path, both as class codes. One recording
+        is decoded at a time; the compiled decoder makes its emissions a chunk of rows at
+        a time too, so memory beyond the output does not grow with its length.
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
@@ -247,6 +249,9 @@ class HMMClassifier(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
             out = np.empty(len(X), dtype=np.min_scalar_type(n_classes))
         hmmlearn_model = self._hmmlearn_model()
         for start, end in zip(*segment_bounds(len(X), groups), strict=True):
+            if self.implementation in ("auto", "compiled"):
+                self._decode_compiled(X[start:end], kind, out[start:end])
+                continue
             part = X[start:end].astype(np.float64, copy=False)
             if hmmlearn_model is not None:
                 if kind == "viterbi":
@@ -259,18 +264,36 @@ class HMMClassifier(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, Base
             out[start:end] = result.argmax(axis=1) if kind == "argmax" else result
         return out
 
+    def _decode_compiled(self, X, kind, out):
+        """Decode one recording into ``out`` with the chunked compiled recursions."""
+        states = np.arange(len(self.classes_), dtype=np.int64)
+
+        def emission_of(start, stop):
+            log_em = self._log_emission(X[start:stop].astype(np.float64, copy=False))
+            top = log_em.max(axis=1, keepdims=True)
+            return np.exp(log_em - top), float(top.sum())
+
+        if kind == "viterbi":
+            out[:] = chunked_viterbi(emission_of, len(X), states, self.transmat_, self.startprob_)
+            return
+
+        def consume(start, stop, gamma):
+            out[start:stop] = gamma if kind == "proba" else gamma.argmax(axis=1)
+
+        chunked_forward_backward(
+            emission_of, len(X), states, self.transmat_, self.startprob_, consume
+        )
+
     def _hmmlearn_model(self):
-        """The fitted model as an ``hmmlearn`` GaussianHMM, or None to decode with numpy."""
-        if self.implementation == "numpy":
+        """The fitted model as an ``hmmlearn`` GaussianHMM, or None to decode without it."""
+        if self.implementation != "hmmlearn":
             return None
         try:
             from hmmlearn.hmm import GaussianHMM
         except ImportError:
-            if self.implementation == "hmmlearn":
-                raise ImportError(
-                    'implementation="hmmlearn" needs hmmlearn: pip install "skion[hmm]"'
-                ) from None
-            return None
+            raise ImportError(
+                'implementation="hmmlearn" needs hmmlearn: pip install "skion[hmm]"'
+            ) from None
         model = GaussianHMM(
             n_components=len(self.classes_), covariance_type="diag", init_params="", params=""
         )
