@@ -1,4 +1,5 @@
-"""Training speed of SequenceUNetClassifier: XLA (``jit_compile``) and batch size.
+"""Training speed of SequenceUNetClassifier against the machine's peak: XLA
+(``jit_compile``), batch size and bfloat16.
 
 Times every epoch with a callback. The first epoch carries the one-off cost of tracing
 (and, with XLA, compiling) the training step; later epochs are the steady state. Each
@@ -6,7 +7,15 @@ configuration is run ``--repeats`` times in alternation, and the table reports m
 the steady-state speed as a ratio to the first row, measured in the same run (absolute
 samples/s vary between machines).
 
-    python benchmarks/training_speed.py [--samples 100000] [--epochs 4] [--repeats 2]
+The fraction of peak: a training step costs about three forward passes (forward, then
+the gradients of the activations and of the weights), and a forward pass costs
+``2 * kernel_size * in_channels * out_channels`` per output position of every
+convolution (and ``2 * in * out`` per position of every dense layer); the rest (ReLU,
+pooling, concatenation, the optimizer) is not counted. The peak is the best float32
+4096 x 4096 matrix product TensorFlow computes on this machine (bfloat16's is printed
+beside it), all cores.
+
+    python benchmarks/training_speed.py [--samples 400000] [--epochs 4] [--repeats 2]
         [--config demo|seed]
 """
 
@@ -16,6 +25,7 @@ import argparse
 import os
 import platform
 import time
+import warnings
 
 import keras
 import numpy as np
@@ -40,14 +50,44 @@ class EpochTimer(keras.callbacks.Callback):
 
 
 def epoch_times(X, y, params):
-    """Per-epoch wall times of one fit."""
+    """Per-epoch wall times of one fit, and the fitted estimator."""
     clf = SequenceUNetClassifier(**params, callbacks=[EpochTimer()]).fit(X, y)
-    return clf.callbacks_[0].times
+    return clf.callbacks_[0].times, clf
+
+
+def forward_flops_per_sample(model, window_size):
+    """Multiply-adds (x2) of the convolutions and dense layers per input sample."""
+    counted = (keras.layers.Conv1D, keras.layers.Conv1DTranspose, keras.layers.Dense)
+    layers = [layer for layer in model.layers if isinstance(layer, counted)]
+    probe = keras.Model(model.inputs, [layer.output for layer in layers])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the probe is called with a bare array
+        outputs = probe(np.zeros((1, window_size, model.input_shape[-1]), np.float32))
+    total = 0
+    for layer, output in zip(layers, outputs, strict=True):
+        positions = output.shape[1] if len(output.shape) == 3 else 1
+        total += 2 * int(np.prod(layer.kernel.shape)) * positions
+    return total / window_size
+
+
+def matmul_peak(dtype, size=4096, repeats=3):
+    """Best GFLOP/s of a size x size matrix product in TensorFlow."""
+    import tensorflow as tf
+
+    a = tf.cast(tf.random.normal((size, size), seed=0), dtype)
+    product = tf.function(lambda: tf.linalg.matmul(a, a))
+    product().numpy()
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        product().numpy()
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best / 1e9
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=100_000)
+    parser.add_argument("--samples", type=int, default=400_000)
     parser.add_argument("--epochs", type=int, default=4, help="epochs per fit (first is warm-up)")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--config", choices=["demo", "seed"], default="demo")
@@ -63,24 +103,34 @@ def main():
         f"jit_compile=False, batch_size={batch}": {},
         f"jit_compile=True, batch_size={batch}": {"jit_compile": True},
         f"jit_compile=False, batch_size={4 * batch}": {"batch_size": 4 * batch},
+        f'mixed_precision="bfloat16", batch_size={batch}': {"mixed_precision": "bfloat16"},
     }
+    peak, peak_bf16 = matmul_peak("float32"), matmul_peak("bfloat16")
     runs = {name: [] for name in configs}
     for _ in range(args.repeats):
         for name, extra in configs.items():
-            runs[name].append(epoch_times(X, y, {**base, **extra}))
+            times, clf = epoch_times(X, y, {**base, **extra})
+            runs[name].append(times)
+    flops = 3 * forward_flops_per_sample(clf.model_, clf.window_size)
 
     print(
         f"{args.config} config, {args.samples:,} samples, {args.epochs} epochs per fit, "
-        f"{args.repeats} repeats; {platform.machine()}, {os.cpu_count()} cores\n"
+        f"{args.repeats} repeats; {platform.machine()}, {os.cpu_count()} cores; "
+        f"{flops:,.0f} FLOP per training sample; peak (matrix product): float32 "
+        f"{peak:.0f} GFLOP/s, bfloat16 {peak_bf16:.0f} GFLOP/s\n"
     )
-    print("| configuration | first epoch s | steady samples/s | ratio |")
-    print("|---|---:|---:|---:|")
+    print("| configuration | first epoch s | steady samples/s | ratio | GFLOP/s | of fp32 peak |")
+    print("|---|---:|---:|---:|---:|---:|")
     reference = None
     for name, fits in runs.items():
         first = np.median([times[0] for times in fits])
         steady = args.samples / np.median([t for times in fits for t in times[1:]])
         reference = reference or steady
-        print(f"| {name} | {first:.1f} | {steady:,.0f} | {steady / reference:.2f} |")
+        rate = flops * steady / 1e9
+        print(
+            f"| {name} | {first:.1f} | {steady:,.0f} | {steady / reference:.2f} | {rate:.0f} "
+            f"| {rate / peak:.0%} |"
+        )
 
 
 if __name__ == "__main__":

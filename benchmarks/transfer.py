@@ -65,13 +65,10 @@ def recordings(rig, n_samples, seed):
 
 def pipeline(cleaning, epochs=None):
     steps = [("clean", CLEANINGS[cleaning](line_freq=50.0)), ("scale", ZScoreWindower())]
-    for _, step in steps:
-        step.set_fit_request(groups=True).set_transform_request(groups=True)
     if epochs is None:
         model = HMMClassifier()
     else:
         model = SequenceUNetClassifier(**{**UNET_DEFAULTS, "epochs": epochs}, random_state=0)
-    model.set_fit_request(groups=True).set_predict_request(groups=True)
     return Pipeline([*steps, ("model", model)])
 
 

@@ -1,4 +1,12 @@
-"""Metadata requests kept as plain data when an estimator is pickled or saved.
+"""Metadata requests of recording-aware estimators: ``groups`` requested by default, and
+kept as plain data when an estimator is pickled or saved.
+
+Every skion estimator treats the rows of each recording (``groups``) apart, so every
+method that takes ``groups`` requests it at class level (``__metadata_request__*``, as
+skada does for ``sample_domain``): with metadata routing on, ``Pipeline``,
+``cross_validate(..., params={"groups": groups})`` and ``GridSearchCV`` hand it to every
+step without a ``set_fit_request(groups=True)`` per instance. ``set_*_request`` still
+overrides it per instance (``groups=False``, or another name).
 
 scikit-learn stores the requests of ``set_fit_request(groups=True)`` and the like in a
 ``MetadataRequest`` that points back to its estimator. That cycle is harmless to pickle,
@@ -12,13 +20,20 @@ from __future__ import annotations
 from sklearn import config_context
 from sklearn.utils._metadata_requests import SIMPLE_METHODS, MetadataRequest
 
-__all__ = ["PlainRequestsMixin"]
+__all__ = ["RecordingRequestsMixin"]
 
 _KEY = "_metadata_request"
 
 
-class PlainRequestsMixin:
-    """Pickle (and save) metadata requests as plain data; list it before ``BaseEstimator``."""
+class RecordingRequestsMixin:
+    """Request ``groups`` in fit, transform, predict and predict_proba (those a class has),
+    and pickle (and save) metadata requests as plain data; list it before
+    ``BaseEstimator``."""
+
+    __metadata_request__fit = {"groups": True}
+    __metadata_request__transform = {"groups": True}
+    __metadata_request__predict = {"groups": True}
+    __metadata_request__predict_proba = {"groups": True}
 
     def __getstate__(self):
         state = super().__getstate__()

@@ -230,7 +230,7 @@ def test_bad_input_is_a_clear_value_error(X, y, message, tiny_params):
         ("class_weight", "rare"),
         ("callbacks", "EarlyStopping"),
         ("init_model", 3),
-        ("mixed_precision", "float16"),
+        ("mixed_precision", "float8"),
         ("jit_compile", "yes"),
     ],
 )

@@ -183,18 +183,7 @@ def test_in_a_pipeline_with_groups_routed(data):
     (X, y, groups, _), (X_test, y_test, groups_test, _) = data
     with sklearn.config_context(enable_metadata_routing=True):
         pipeline = Pipeline(
-            [
-                (
-                    "baseline",
-                    LatticeDetrender(line_freq=50.0)
-                    .set_fit_request(groups=True)
-                    .set_transform_request(groups=True),
-                ),
-                (
-                    "hmm",
-                    HMMClassifier().set_fit_request(groups=True).set_predict_request(groups=True),
-                ),
-            ]
+            [("baseline", LatticeDetrender(line_freq=50.0)), ("hmm", HMMClassifier())]
         )
         pipeline.fit(X, y, groups=groups)
         accuracy = (pipeline.predict(X_test, groups=groups_test) == y_test).mean()

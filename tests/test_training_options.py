@@ -271,14 +271,24 @@ def test_mixed_precision_auto_is_off_without_gpu(telegraph, tiny_params):
     assert clf.model_.dtype_policy.name == "float32"
 
 
-def test_mixed_precision_on_computes_in_float16(telegraph, tiny_params):
+@pytest.mark.parametrize(
+    ("setting", "policy"),
+    [(True, "mixed_float16"), ("float16", "mixed_float16"), ("bfloat16", "mixed_bfloat16")],
+)
+def test_mixed_precision_on_computes_in_half_precision(
+    telegraph, tiny_params, setting, policy, tmp_path
+):
     X, y = telegraph
-    clf = SequenceUNetClassifier(**tiny_params, mixed_precision=True).fit(X, y)
-    assert clf.model_.get_layer("head").dtype_policy.name == "mixed_float16"
+    clf = SequenceUNetClassifier(**tiny_params, mixed_precision=setting).fit(X, y)
+    assert clf.model_.get_layer("head").dtype_policy.name == policy
     assert keras.config.dtype_policy().name == "float32"  # the global policy is restored
     proba = clf.predict_proba(X)
     assert proba.dtype == np.float32
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-3)
+    clf.save(tmp_path / "model.skion")
+    loaded = SequenceUNetClassifier.load(tmp_path / "model.skion")
+    assert loaded.model_.get_layer("head").dtype_policy.name == policy
+    np.testing.assert_array_equal(loaded.predict_proba(X), proba)
 
 
 @pytest.mark.slow  # XLA compiles the training step for minutes on a 2-core CPU

@@ -44,9 +44,7 @@ def _recordings(rig, seed):
 
 
 def _pipeline(first):
-    first.set_fit_request(groups=True).set_transform_request(groups=True)
-    hmm = HMMClassifier().set_fit_request(groups=True).set_predict_request(groups=True)
-    return Pipeline([("units", first), ("hmm", hmm)])
+    return Pipeline([("units", first), ("hmm", HMMClassifier())])
 
 
 def _score(model, data, resample_from=None):

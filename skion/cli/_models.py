@@ -6,9 +6,9 @@ z-score. ``calibration="labels"`` (the default, the measured recipe of ``skion d
 the recording's start, then drift and 50 Hz hum measured on that lattice).
 ``calibration="recording"``: ``LatticeScaler``, every recording in open-channel units,
 calibrated on its own without labels, so that the model travels to rigs with another
-unitary current, sign, offset or drift. Every step asks for
-``groups`` through scikit-learn's metadata routing, so that nothing crosses a
-recording boundary. Build and use them inside
+unitary current, sign, offset or drift. Every skion step asks for
+``groups`` through scikit-learn's metadata routing (a class-level default), so that
+nothing crosses a recording boundary: fit and predict them with ``groups`` inside
 ``sklearn.config_context(enable_metadata_routing=True)``.
 """
 
@@ -62,13 +62,7 @@ def _cleaning(calibration="labels", **context) -> Pipeline:
     if calibration not in CALIBRATIONS:
         raise ValueError(f"calibration must be one of {CALIBRATIONS}, got {calibration!r}.")
     first = LatticeDetrender if calibration == "labels" else LatticeScaler
-    steps = [
-        ("baseline", first(line_freq=50.0)),
-        ("scale", ZScoreWindower(**context)),
-    ]
-    for _, step in steps:
-        step.set_fit_request(groups=True).set_transform_request(groups=True)
-    return Pipeline(steps)
+    return Pipeline([("baseline", first(line_freq=50.0)), ("scale", ZScoreWindower(**context))])
 
 
 def unet_pipeline(*, calibration="labels", random_state=None, verbose=0, **params) -> Pipeline:
@@ -76,17 +70,12 @@ def unet_pipeline(*, calibration="labels", random_state=None, verbose=0, **param
     unet = SequenceUNetClassifier(
         **{**UNET_DEFAULTS, **params}, random_state=random_state, verbose=verbose
     )
-    return Pipeline(
-        [
-            ("clean", _cleaning(calibration)),
-            ("unet", unet.set_fit_request(groups=True).set_predict_request(groups=True)),
-        ]
-    )
+    return Pipeline([("clean", _cleaning(calibration)), ("unet", unet)])
 
 
 def baseline_pipelines(*, calibration="labels", random_state=None) -> dict[str, Pipeline]:
     """The classic baselines by display name, cheapest last, after the same cleaning."""
-    hmm = HMMClassifier().set_fit_request(groups=True).set_predict_request(groups=True)
+    hmm = HMMClassifier()
     # early stopping (on above 10,000 rows) is what keeps it from diverging: without it,
     # 100 iterations on the demo's open-channel units fell to macro-F1 0.26 on the
     # training rows themselves (0.80 with it, stopped after 11)

@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._requests import PlainRequestsMixin
+from .._requests import RecordingRequestsMixin
 from .._signal import check_signal_range
 from .._strict import StrictParamsMixin
 from .._threads import map_threads, one_blas_thread
@@ -219,7 +219,7 @@ def _continued(fitted, refit):
     return (*refit[:3], fitted[3] + refit[3], refit[4])
 
 
-class AggregatedHMM(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, BaseEstimator):
+class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, BaseEstimator):
     """Idealize a recording without labels: N identical channels of a Markov scheme, by EM.
 
     Every channel follows the linear scheme ``C1 - ... - C_nc - O1 - ... - O_no``

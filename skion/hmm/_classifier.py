@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._labels import encode_labels
-from .._requests import PlainRequestsMixin
+from .._requests import RecordingRequestsMixin
 from .._signal import check_signal_range
 from .._strict import StrictParamsMixin
 from ..windowing import segment_bounds
@@ -22,7 +22,7 @@ from ._viterbi import viterbi
 __all__ = ["HMMClassifier"]
 
 
-class HMMClassifier(StrictParamsMixin, PlainRequestsMixin, ClassifierMixin, BaseEstimator):
+class HMMClassifier(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, BaseEstimator):
     """Supervised Gaussian hidden Markov model: the classic baseline for ion channels.
 
     Hidden states are the classes (open-channel counts). Everything is learned from

@@ -16,7 +16,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from .._requests import PlainRequestsMixin
+from .._requests import RecordingRequestsMixin
 from .._signal import check_signal_range
 from .._strict import StrictParamsMixin
 from ..windowing import segment_bounds
@@ -182,7 +182,7 @@ def check_counts(y, n_samples, *, min_classes=2):
 
 
 class LatticeDetrender(
-    StrictParamsMixin, PlainRequestsMixin, RecordingTransformerMixin, BaseEstimator
+    StrictParamsMixin, RecordingRequestsMixin, RecordingTransformerMixin, BaseEstimator
 ):
     """Remove drift and line hum using the equally spaced levels of open channels.
 

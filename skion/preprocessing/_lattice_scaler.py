@@ -12,7 +12,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._requests import PlainRequestsMixin
+from .._requests import RecordingRequestsMixin
 from .._signal import check_signal_range
 from .._strict import StrictParamsMixin
 from ..exceptions import RigMismatchWarning
@@ -43,7 +43,7 @@ _COLUMNS = [
 
 class LatticeScaler(
     StrictParamsMixin,
-    PlainRequestsMixin,
+    RecordingRequestsMixin,
     OneToOneFeatureMixin,
     RecordingTransformerMixin,
     BaseEstimator,

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
-from .._requests import PlainRequestsMixin
+from .._requests import RecordingRequestsMixin
 from .._signal import check_signal_range
 from .._strict import StrictParamsMixin
 from ..windowing import segment_bounds
@@ -23,7 +23,7 @@ __all__ = ["ZScoreWindower"]
 
 
 class ZScoreWindower(
-    StrictParamsMixin, PlainRequestsMixin, RecordingTransformerMixin, BaseEstimator
+    StrictParamsMixin, RecordingRequestsMixin, RecordingTransformerMixin, BaseEstimator
 ):
     """Standardise a recording with training statistics and add neighbour features.
 
@@ -105,8 +105,8 @@ class ZScoreWindower(
     Give ``groups`` to ``fit`` and ``transform`` (or ``fit_transform``) whenever the
     rows hold several recordings. In a ``Pipeline``, ``transform`` receives
     ``groups`` at prediction time only through metadata routing
-    (``sklearn.set_config(enable_metadata_routing=True)`` and
-    ``set_transform_request(groups=True)``).
+    (``sklearn.set_config(enable_metadata_routing=True)``; ``fit`` and ``transform``
+    request ``groups`` by default).
 
     Examples
     --------
