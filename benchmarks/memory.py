@@ -39,8 +39,8 @@ def _measure(model: str, n_samples: int, n_recordings: int) -> dict:
     import sklearn
 
     from skion import AggregatedHMM, HMMClassifier, SequenceUNetClassifier
-    from skion.cli._models import baseline_pipelines
     from skion.datasets import make_ion_switching, make_patch_clamp, make_telegraph
+    from skion.pipelines import make_baseline_pipelines
 
     groups = np.repeat(np.arange(n_recordings), -(-n_samples // n_recordings))[:n_samples]
     if model == "unet":
@@ -60,7 +60,7 @@ def _measure(model: str, n_samples: int, n_recordings: int) -> dict:
         else:
             # the cleaning is a Pipeline: groups reach its steps through metadata routing
             sklearn.set_config(enable_metadata_routing=True)
-            clf = baseline_pipelines()["gradient boosting (context)"]["clean"]
+            clf = make_baseline_pipelines()["gradient boosting (context)"]["clean"]
             clf.fit(X, y, groups=fit_groups)
             run = clf.transform
     X_long = np.resize(X, (n_samples, 1)).astype(np.float32)

@@ -33,10 +33,10 @@ import numpy as np
 from sklearn import config_context
 
 from skion._persistence import dump_estimator
-from skion.cli._models import unet_pipeline
 from skion.datasets import make_patch_clamp
 from skion.exceptions import RigMismatchWarning
 from skion.neural import PRETRAINED_UNET_PATH
+from skion.pipelines import make_unet_pipeline
 
 SAMPLING_RATE = 10_000.0
 KINETICS = ("slow", "fast", "bursting", "high")
@@ -92,7 +92,9 @@ def main(argv=None):
     X, y, groups, conditions = draw_recordings(args.recordings, args.samples, args.seed)
     with config_context(enable_metadata_routing=True), warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always", RigMismatchWarning)
-        model = unet_pipeline(calibration="recording", random_state=args.seed, epochs=args.epochs)
+        model = make_unet_pipeline(
+            calibration="recording", random_state=args.seed, epochs=args.epochs
+        )
         model.fit(X, y, groups=groups)
     fallbacks = sum("calibrated from its labels" in str(item.message) for item in w)
     command = "python benchmarks/pretrain_unet.py " + " ".join(

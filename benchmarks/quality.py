@@ -3,7 +3,7 @@
 Training and test data are separate ``make_ion_switching`` draws (all five regimes, each
 twice, the competition's drift on recordings 1 and 6-9 unless ``--drift`` says otherwise),
 so every model is scored on recordings it never saw. Models: the Bayes oracle (the
-generator's true model, the ceiling), the U-Net of ``skion demo`` (``UNET_DEFAULTS``), the
+generator's true model, the ceiling), the U-Net of ``skion demo`` (``UNET_PARAMS``), the
 U-Net at the seed recipe's size for a few epochs, the ``skion demo`` baselines and a
 nearest-level threshold rule. Every model sees the same cleaning (50 Hz notch, cubic drift
 removal anchored at the recording's start, z-score). Per-regime F1 is the macro-F1 over
@@ -32,8 +32,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skion import SequenceUNetClassifier
-from skion.cli._models import UNET_DEFAULTS, _cleaning, baseline_pipelines, unet_pipeline
 from skion.datasets import REGIMES, make_ion_switching, oracle_proba
+from skion.pipelines import UNET_PARAMS, make_baseline_pipelines, make_cleaning, make_unet_pipeline
 
 ORACLE = "Bayes oracle (true model)"
 MODELS = ("unet", "unet-seed", "hmm", "boosting", "logreg", "threshold")
@@ -61,9 +61,9 @@ class NearestLevelClassifier(ClassifierMixin, BaseEstimator):
 
 
 def _seed_params(epochs: int) -> dict:
-    """The seed recipe's values for every setting that ``UNET_DEFAULTS`` overrides."""
+    """The seed recipe's values for every setting that ``UNET_PARAMS`` overrides."""
     seed = SequenceUNetClassifier().get_params()
-    return {**{key: seed[key] for key in UNET_DEFAULTS}, "epochs": epochs}
+    return {**{key: seed[key] for key in UNET_PARAMS}, "epochs": epochs}
 
 
 def _parse_overrides(text: str) -> dict:
@@ -74,20 +74,24 @@ def _parse_overrides(text: str) -> dict:
 
 def _models(args) -> list[tuple[str, str, Pipeline]]:
     """(name, configuration note, pipeline) for every model the run asks for."""
-    unet = {**UNET_DEFAULTS, "epochs": args.unet_epochs}
+    unet = {**UNET_PARAMS, "epochs": args.unet_epochs}
     models = []
     if "unet" in args.models:
-        note = f"CPU config (UNET_DEFAULTS), {unet['epochs']} epochs"
-        models.append(("SequenceUNetClassifier", note, unet_pipeline(random_state=0, **unet)))
+        note = f"CPU config (UNET_PARAMS), {unet['epochs']} epochs"
+        models.append(("SequenceUNetClassifier", note, make_unet_pipeline(random_state=0, **unet)))
     for text in args.extra_unet:
         params = {**unet, **_parse_overrides(text)}
         note = f"CPU config, {text}"
-        models.append(("SequenceUNetClassifier", note, unet_pipeline(random_state=0, **params)))
+        models.append(
+            ("SequenceUNetClassifier", note, make_unet_pipeline(random_state=0, **params))
+        )
     if "unet-seed" in args.models:
         params = _seed_params(args.seed_epochs)
         note = f"seed defaults (5.1M parameters), {args.seed_epochs} epochs"
-        models.append(("SequenceUNetClassifier", note, unet_pipeline(random_state=0, **params)))
-    baselines = baseline_pipelines(random_state=0)
+        models.append(
+            ("SequenceUNetClassifier", note, make_unet_pipeline(random_state=0, **params))
+        )
+    baselines = make_baseline_pipelines(random_state=0)
     for key, name, note in (
         ("hmm", "HMMClassifier", "supervised Gaussian HMM, posterior decoding"),
         ("boosting", "gradient boosting (context)", "100 iterations, lags 1-3, rolling 5/15"),
@@ -96,7 +100,7 @@ def _models(args) -> list[tuple[str, str, Pipeline]]:
         if key in args.models:
             models.append((name, note, baselines[name]))
     if "threshold" in args.models:
-        pipeline = Pipeline([("clean", _cleaning()), ("levels", NearestLevelClassifier())])
+        pipeline = Pipeline([("clean", make_cleaning()), ("levels", NearestLevelClassifier())])
         models.append(("nearest-level threshold", "class medians, midpoint thresholds", pipeline))
     return models
 
@@ -139,7 +143,7 @@ def main(argv=None):
     parser.add_argument("--train-samples", type=int, default=1_000_000)
     parser.add_argument("--test-samples", type=int, default=500_000)
     parser.add_argument("--drift", choices=["competition", "all", "none"], default="competition")
-    parser.add_argument("--unet-epochs", type=int, default=UNET_DEFAULTS["epochs"])
+    parser.add_argument("--unet-epochs", type=int, default=UNET_PARAMS["epochs"])
     parser.add_argument("--seed-epochs", type=int, default=4)
     parser.add_argument(
         "--extra-unet",

@@ -33,8 +33,8 @@ from pathlib import Path
 import numpy as np
 import sklearn
 
-from skion.cli._models import UNET_DEFAULTS, baseline_pipelines, unet_pipeline
 from skion.datasets import make_ion_switching
+from skion.pipelines import UNET_PARAMS, make_baseline_pipelines, make_unet_pipeline
 
 SIZES = (100_000, 300_000, 1_000_000, 3_000_000, 10_000_000)
 
@@ -53,7 +53,7 @@ def _timed(function):
 def _measure(n: int) -> dict:
     """Seconds of every timed step on ``n`` samples."""
     X, y, groups = make_ion_switching(n, random_state=0)
-    baselines = baseline_pipelines(random_state=0)
+    baselines = make_baseline_pipelines(random_state=0)
     times = {}
 
     clean = baselines["HMMClassifier"]["clean"]
@@ -61,7 +61,7 @@ def _measure(n: int) -> dict:
         lambda: clean.fit(X, y, groups=groups).transform(X, groups=groups)
     )
 
-    unet = unet_pipeline(random_state=0, **UNET_DEFAULTS)["unet"]
+    unet = make_unet_pipeline(random_state=0, **UNET_PARAMS)["unet"]
     _, one = _timed(lambda: unet.set_params(epochs=1).fit(Z, y, groups=groups))
     _, two = _timed(lambda: unet.set_params(epochs=2).fit(Z, y, groups=groups))
     times["U-Net fit, 1 epoch (build, trace, windows)"] = one

@@ -9,7 +9,7 @@ An experiment, not a library feature: results and conclusions are in docs/benchm
 Stage 1 (cached): fit the quality.py HMM pipeline (cleaning + HMMClassifier) on train, then
 the cleaned signal and HMM predict_proba (per recording, via groups) on train and test.
 Train posteriors are in-sample (the HMM has ~11 means/vars + 11x11 transitions).
-Stage 2: SequenceUNetClassifier(**UNET_DEFAULTS, epochs=..., random_state=0) on
+Stage 2: SequenceUNetClassifier(**UNET_PARAMS, epochs=..., random_state=0) on
 [signal, 11 posterior columns] (float32), scored with quality.py's _scores.
 """
 
@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from quality import _scores
 
 from skion import SequenceUNetClassifier
-from skion.cli._models import UNET_DEFAULTS, baseline_pipelines
 from skion.datasets import REGIMES, make_ion_switching, oracle_proba
+from skion.pipelines import UNET_PARAMS, make_baseline_pipelines
 
 
 def log(text):
@@ -44,7 +44,7 @@ def fmt(name, s):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--form", choices=["proba", "log"], default="proba")
-    p.add_argument("--epochs", type=int, default=UNET_DEFAULTS["epochs"])
+    p.add_argument("--epochs", type=int, default=UNET_PARAMS["epochs"])
     p.add_argument("--train-samples", type=int, default=1_000_000)
     p.add_argument("--test-samples", type=int, default=500_000)
     p.add_argument("--cache", type=Path, default=None, help="reuse stage-1 features")
@@ -79,7 +79,7 @@ def main():
         log(f"loaded cached features {a.cache}")
     else:
         with sklearn.config_context(enable_metadata_routing=True):
-            hmm_pipe = baseline_pipelines(random_state=0)["HMMClassifier"]
+            hmm_pipe = make_baseline_pipelines(random_state=0)["HMMClassifier"]
             tic = time.perf_counter()
             hmm_pipe.fit(X, y, groups=groups)
             log(f"HMM pipeline fit {time.perf_counter() - tic:.0f} s")
@@ -98,7 +98,7 @@ def main():
                 P = np.empty_like(P_in)
                 folds = [groups != r for r in np.unique(groups)] if a.loro else [~fold_a, fold_a]
                 for fit_rows in folds:
-                    h = baseline_pipelines(random_state=0)["HMMClassifier"][-1]
+                    h = make_baseline_pipelines(random_state=0)["HMMClassifier"][-1]
                     h.fit(sig[fit_rows], y[fit_rows], groups=groups[fit_rows])
                     assert np.array_equal(h.classes_, hmm_classes)
                     P[~fit_rows] = h.predict_proba(sig[~fit_rows], groups=groups[~fit_rows])
@@ -132,7 +132,7 @@ def main():
     del P, sig
     log(f"features {F.shape} {F.dtype}, form={a.form}")
 
-    params = {**UNET_DEFAULTS, "epochs": a.epochs}
+    params = {**UNET_PARAMS, "epochs": a.epochs}
     unet = SequenceUNetClassifier(**params, random_state=a.seed, verbose=2)
     tic = time.perf_counter()
     unet.fit(F, y, groups=groups)

@@ -31,8 +31,8 @@ import keras
 import numpy as np
 
 from skion import SequenceUNetClassifier
-from skion.cli._models import UNET_DEFAULTS
 from skion.datasets import make_telegraph
+from skion.pipelines import UNET_PARAMS
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -96,7 +96,7 @@ def main():
     X, y = make_telegraph(
         args.samples, n_channels=3, p_open=0.01, p_close=0.02, noise=0.3, random_state=0
     )
-    base = UNET_DEFAULTS if args.config == "demo" else {}
+    base = UNET_PARAMS if args.config == "demo" else {}
     base = {**base, "epochs": args.epochs, "validation_fraction": 0.0, "random_state": 0}
     batch = base.get("batch_size", 32)
     configs = {

@@ -12,7 +12,7 @@ current (size and sign), offset, noise, drift and hum. The same classifier
 Each is trained on rig A and on each rig itself (other recordings of it), and scored by
 macro-F1 on held-out recordings of every rig. Nothing is tuned per rig.
 
-``--unet`` uses the command line's U-Net (``UNET_DEFAULTS`` with ``--epochs``) instead of
+``--unet`` uses the command line's U-Net (``UNET_PARAMS`` with ``--epochs``) instead of
 the HMM.
 
     python benchmarks/transfer.py [--samples 200000] [--unet] [--epochs 20]
@@ -35,8 +35,8 @@ from skion import (
     SequenceUNetClassifier,
     ZScoreWindower,
 )
-from skion.cli._models import UNET_DEFAULTS
 from skion.datasets import make_patch_clamp
+from skion.pipelines import UNET_PARAMS
 
 #: name -> conditions (the noise as a fraction of the unitary current)
 RIGS = {
@@ -68,7 +68,7 @@ def pipeline(cleaning, epochs=None):
     if epochs is None:
         model = HMMClassifier()
     else:
-        model = SequenceUNetClassifier(**{**UNET_DEFAULTS, "epochs": epochs}, random_state=0)
+        model = SequenceUNetClassifier(**{**UNET_PARAMS, "epochs": epochs}, random_state=0)
     return Pipeline([*steps, ("model", model)])
 
 

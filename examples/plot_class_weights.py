@@ -47,19 +47,12 @@ from sklearn.pipeline import Pipeline
 
 from skion import SequenceUNetClassifier, ZScoreWindower
 from skion.metrics import f1_summary, per_class_report
+from skion.pipelines import UNET_PARAMS
 
 reports, summaries = {}, {}
 for class_weight in [None, "balanced", "balanced_sqrt"]:
     unet = SequenceUNetClassifier(
-        window_size=1000,
-        filters=16,
-        depth=1,
-        normalization="none",
-        batch_size=8,
-        epochs=10,
-        learning_rate=3e-3,
-        class_weight=class_weight,
-        random_state=0,
+        **{**UNET_PARAMS, "epochs": 10, "class_weight": class_weight, "random_state": 0}
     )
     pipe = Pipeline([("z", ZScoreWindower()), ("unet", unet)]).fit(X_train, y_train)
     y_pred = pipe.predict(X_test)

@@ -12,6 +12,8 @@ on another, with the exact Bayes posterior of the simulator as the ceiling:
 - gradient boosting on :class:`~skion.ZScoreWindower`'s context columns, a pointwise
   classifier that sees each sample's neighbourhood.
 
+All three are :mod:`skion.pipelines`' recipes.
+
 ``skion demo`` runs the same comparison on ten recordings of every regime.
 """
 
@@ -25,11 +27,8 @@ on another, with the exact Bayes posterior of the simulator as the ceiling:
 import time
 
 import pandas as pd
-from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import f1_score
-from sklearn.pipeline import Pipeline
 
-from skion import HMMClassifier, SequenceUNetClassifier, ZScoreWindower
 from skion.datasets import make_ion_switching, oracle_proba
 
 regime = dict(regime="5_channels", drift=False)
@@ -42,36 +41,19 @@ print("open channels in training:", pd.Series(y_train).value_counts().sort_index
 # %%
 # The models
 # ----------
-# Every pipeline starts with the same cleaning: a notch filter against the hum and a
-# z-score with the training statistics. Gradient boosting additionally gets the three
-# previous and next samples and rolling means and deviations over 5 and 15 samples.
+# :mod:`skion.pipelines` holds the measured recipes: every pipeline starts with the same
+# cleaning (the baseline and hum measured on the lattice of open-channel levels, learned
+# from the training labels, then a z-score with the training statistics); gradient
+# boosting additionally gets the three previous and next samples and rolling means and
+# deviations over 5 and 15 samples. The U-Net is the recipe's CPU network, trained for 15
+# epochs instead of 60 here.
+from skion.pipelines import make_baseline_pipelines, make_unet_pipeline
+
+baselines = make_baseline_pipelines(random_state=0)
 models = {
-    "U-Net": Pipeline(
-        [
-            ("clean", ZScoreWindower(notch_freq=50)),
-            (
-                "unet",
-                SequenceUNetClassifier(
-                    window_size=1000,
-                    filters=16,
-                    depth=1,
-                    normalization="none",
-                    class_weight="balanced_sqrt",
-                    batch_size=8,
-                    epochs=15,
-                    learning_rate=5e-3,
-                    random_state=0,
-                ),
-            ),
-        ]
-    ),
-    "HMM": Pipeline([("clean", ZScoreWindower(notch_freq=50)), ("hmm", HMMClassifier())]),
-    "gradient boosting": Pipeline(
-        [
-            ("clean", ZScoreWindower(notch_freq=50, context=3, rolling_windows=(5, 15))),
-            ("hgb", HistGradientBoostingClassifier(max_iter=50, random_state=0)),
-        ]
-    ),
+    "U-Net": make_unet_pipeline(epochs=15, random_state=0),
+    "HMM": baselines["HMMClassifier"],
+    "gradient boosting": baselines["gradient boosting (context)"],
 }
 
 # %%

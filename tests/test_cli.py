@@ -353,8 +353,8 @@ def test_counts_never_exceed_the_channels_calibration_found():
     from sklearn.pipeline import Pipeline
 
     from skion.cli._files import calibrated_counts
-    from skion.cli._models import _cleaning
     from skion.datasets import make_patch_clamp
+    from skion.pipelines import make_cleaning
 
     X5, y5, _, _ = make_patch_clamp(
         30_000, kinetics="fast", n_channels=5, unitary_current=1.5, noise=0.2, random_state=0
@@ -364,7 +364,7 @@ def test_counts_never_exceed_the_channels_calibration_found():
     )
     always_five = DummyClassifier(strategy="constant", constant=5)
     with sklearn.config_context(enable_metadata_routing=True):
-        model = Pipeline([("clean", _cleaning("recording")), ("dummy", always_five)])
+        model = Pipeline([("clean", make_cleaning("recording")), ("dummy", always_five)])
         model.fit(X5, y5)
     counts, table = calibrated_counts(model, X3, None)
     assert table["n_channels"].tolist() == [3]

@@ -24,6 +24,7 @@ MODULES = [
     "skion.kinetics",
     "skion.metrics",
     "skion.neural",
+    "skion.pipelines",
     "skion.preprocessing",
     "skion.windowing",
 ]

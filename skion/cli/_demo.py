@@ -31,7 +31,7 @@ from sklearn.pipeline import Pipeline
 
 from ..datasets import RIGS, make_rigs, oracle_proba
 from ..metrics import f1_summary, per_class_report
-from ._models import UNET_DEFAULTS, UNET_QUICK, baseline_pipelines, unet_pipeline
+from ..pipelines import UNET_PARAMS, UNET_QUICK_PARAMS, make_baseline_pipelines, make_unet_pipeline
 
 __all__ = ["DemoResult", "run_demo", "write_outputs"]
 
@@ -169,7 +169,7 @@ def run_demo(
     echo(f"  ... {time.perf_counter() - tic:.0f} s")
     for line in _misread(recordings, found):
         echo(line)
-    unet_params = {**(UNET_QUICK if quick else UNET_DEFAULTS)}
+    unet_params = {**(UNET_QUICK_PARAMS if quick else UNET_PARAMS)}
     if epochs is not None:
         unet_params["epochs"] = epochs
     callbacks = {}
@@ -186,14 +186,14 @@ def run_demo(
     histories = []
     with sklearn.config_context(enable_metadata_routing=True):
         models = {
-            UNET: unet_pipeline(
+            UNET: make_unet_pipeline(
                 calibration="recording",
                 random_state=random_state,
                 verbose=verbose,
                 **unet_params,
                 **callbacks,
             ),
-            **baseline_pipelines(calibration="recording", random_state=random_state),
+            **make_baseline_pipelines(calibration="recording", random_state=random_state),
         }
         for name, template in models.items():
             predictions[name] = np.empty_like(y)

@@ -20,10 +20,10 @@ import sklearn.pipeline
 from .._persistence import ModelFileError, dump_estimator, read_model_file
 from ..datasets import read_recording
 from ..metrics import f1_summary, per_class_report
+from ..pipelines import make_unet_pipeline
 from ..preprocessing import resample_recordings
 from ..windowing import segment_bounds
 from ._errors import CommandError, say
-from ._models import unet_pipeline
 
 __all__ = [
     "describe_model",
@@ -133,7 +133,7 @@ def fit(
             from ._progress import EpochProgress
 
             unet_params["callbacks"] = [EpochProgress("fitting the U-Net")]
-        model = unet_pipeline(
+        model = make_unet_pipeline(
             calibration=calibration, random_state=random_state, verbose=verbose, **unet_params
         )
         model.fit(X, y, groups=groups)

@@ -142,9 +142,10 @@ class SequenceUNetClassifier(
         Compute in float16 (``"float16"`` or True) or bfloat16 with float32 weights
         (Keras' ``mixed_float16``/``mixed_bfloat16`` policies; the output probabilities
         stay float32). ``"auto"`` picks float16 only when TensorFlow sees a GPU; on a
-        CPU float16 slows training down. ``"bfloat16"`` trains 1.3-1.6x faster on CPUs
-        with bfloat16 instructions (AVX512_BF16, AMX), measured on two networks with
-        macro-F1 within 0.002 of float32; elsewhere it may be slower.
+        CPU float16 slows training down. ``"bfloat16"`` trained the default network
+        1.55-1.63x faster on a CPU with bfloat16 instructions (AVX512_BF16; AMX too),
+        macro-F1 within 0.002 of float32; small networks bound by memory traffic gain
+        little, and CPUs without those instructions are slower.
     jit_compile : bool or "auto", default=False
         Compile the training step with XLA (Keras' ``jit_compile``). Measured on CPU in
         ``docs/benchmarks.md``; ``"auto"`` lets Keras decide.

@@ -28,8 +28,8 @@ def mixed_policy(setting) -> str | None:
 
     ``"auto"`` means float16 exactly when a GPU is present: float16 arithmetic speeds up
     tensor-core GPUs and slows CPUs down. True means ``"float16"``. ``"bfloat16"`` pays
-    on CPUs with bfloat16 instructions (AVX512_BF16, AMX): 1.3-1.6x faster training
-    measured in ``docs/benchmarks.md``.
+    on CPUs with bfloat16 instructions (AVX512_BF16, AMX): the default network trained
+    1.55x faster (``docs/benchmarks.md``).
     """
     if setting == "auto":
         setting = "float16" if gpu_available() else False
