@@ -142,6 +142,16 @@ def test_fit_shows_a_bar_of_epochs_on_a_terminal(recordings_csv, tmp_path, capsy
     assert load_model(tmp_path / "a.skion")[-1].callbacks is None  # not stored
     assert main([*fit, "--quiet", "--model", str(tmp_path / "b.skion")]) == 0
     assert "fitting the U-Net" not in capsys.readouterr().err
+    # predict and evaluate: a bar of the U-Net's chunks of windows (a few windows each)
+    from skion.neural import _estimator
+
+    monkeypatch.setattr(_estimator, "_PREDICT_CHUNK_ROWS", 4000)
+    for command in (["predict", "--out", str(tmp_path / "p.csv")], ["evaluate"]):
+        args = [command[0], str(data), "--model", str(tmp_path / "a.skion"), *command[1:]]
+        assert main(args) == 0
+        assert "predicting" in capsys.readouterr().err
+        assert main([*args, "--quiet"]) == 0
+        assert "predicting" not in capsys.readouterr().err
 
 
 def test_predict_an_abf_file_one_recording_per_sweep(recordings_csv, tmp_path, capsys):

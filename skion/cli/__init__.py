@@ -100,6 +100,7 @@ def _predict_command(args) -> int:
         reading=_reading(args),
         other_rate=args.other_rate,
         events=args.events,
+        progress=not args.quiet and sys.stderr.isatty(),
     )
     return 0
 
@@ -107,7 +108,13 @@ def _predict_command(args) -> int:
 def _evaluate_command(args) -> int:
     from ._files import evaluate
 
-    evaluate(args.data, args.model, reading=_reading(args), other_rate=args.other_rate)
+    evaluate(
+        args.data,
+        args.model,
+        reading=_reading(args),
+        other_rate=args.other_rate,
+        progress=not args.quiet and sys.stderr.isatty(),
+    )
     return 0
 
 
@@ -407,6 +414,11 @@ def build_parser() -> argparse.ArgumentParser:
             default="auto",
             help="data at another sampling rate than the model's: auto (default) predicts "
             "them as read, cleaned at their rate; resample to the model's rate; refuse",
+        )
+        command.add_argument(
+            "--quiet",
+            action="store_true",
+            help="no bar of the U-Net's chunks (shown on a terminal; none in pipes)",
         )
     for command in (demo, fit):
         command.add_argument("--random-state", type=int, default=0, help="seed")

@@ -266,16 +266,22 @@ def calibrated_counts(model, X, groups):
     return np.minimum(counts, np.repeat(table["n_channels"].to_numpy(), lengths)), table
 
 
-def _predict(model, X, groups, rows):
-    """One prediction per row of the file (``rows`` maps resampled rows back)."""
+def _predict(model, X, groups, rows, progress):
+    """One prediction per row of the file (``rows`` maps resampled rows back); with
+    ``progress``, a U-Net shows a bar of its chunks of windows (``verbose=1``)."""
+    last = model.steps[-1][1] if isinstance(model, sklearn.pipeline.Pipeline) else model
+    if progress and "predict_window_size" in last.get_params():  # a SequenceUNetClassifier
+        last.set_params(verbose=max(last.verbose, 1))
     y_pred, _ = calibrated_counts(model, X, groups)
     return y_pred if rows is None else y_pred[rows]
 
 
-def predict(data, model_path, out, *, reading, other_rate="auto", events=None, echo=print):
+def predict(
+    data, model_path, out, *, reading, other_rate="auto", events=None, progress=False, echo=print
+):
     """Predict every sample of a file; write ``time,open_channels`` CSV (and its events)."""
     model, recording, X, groups, rows = _load_for(data, model_path, reading, other_rate)
-    y_pred = _predict(model, X, groups, rows)
+    y_pred = _predict(model, X, groups, rows, progress)
     frame = pd.DataFrame({"time": recording.time, "open_channels": y_pred})
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out, index=False)
@@ -286,13 +292,13 @@ def predict(data, model_path, out, *, reading, other_rate="auto", events=None, e
         write_events(y_pred, recording.sampling_rate, recording.groups, recording.X, events, echo)
 
 
-def evaluate(data, model_path, *, reading, other_rate="auto", echo=print):
+def evaluate(data, model_path, *, reading, other_rate="auto", progress=False, echo=print):
     """Score a model on a labelled file: macro-F1 and the per-class table."""
     model, recording, X, groups, rows = _load_for(data, model_path, reading, other_rate)
     y = recording.y
     if y is None:
         raise CommandError(f"{data} has no labels (open_channels column): cannot evaluate")
-    y_pred = _predict(model, X, groups, rows)
+    y_pred = _predict(model, X, groups, rows, progress)
     summary = f1_summary(y, y_pred)
     echo(per_class_report(y, y_pred).round(4).to_string())
     echo(

@@ -24,6 +24,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from .._labels import encode_labels
 from .._persistence import dump_estimator, load_estimator
+from .._progress import progress
 from .._requests import RecordingRequestsMixin
 from .._strict import StrictParamsMixin
 from ..windowing import gather_windows, plan_windows, segment_bounds, stitch_windows
@@ -159,7 +160,9 @@ class SequenceUNetClassifier(
     verbose : int, default=0
         Keras' training output: 0 silent, 1 a progress bar per epoch ending with the
         epoch's loss, learning rate and, with validation, ``val_loss`` and
-        ``val_macro_f1``; 2 one line per epoch.
+        ``val_macro_f1``; 2 one line per epoch. At prediction, 1 or more shows a bar of
+        the chunks of windows on standard error when there is more than one (inputs
+        longer than about 260,000 samples).
 
     Attributes
     ----------
@@ -577,7 +580,9 @@ class SequenceUNetClassifier(
         plan = plan_windows(len(X), window, margin=int(self.predict_margin * window), groups=groups)
         proba = np.empty((len(X), len(self.classes_)), dtype=np.float32)
         chunk = max(1, _PREDICT_CHUNK_ROWS // (window * (2 if self.tta_flip else 1)))
-        for first in range(0, plan.n_windows, chunk):
+        n_chunks = math.ceil(plan.n_windows / chunk)
+        firsts = range(0, plan.n_windows, chunk)
+        for first in progress(firsts, n_chunks, "predicting", self.verbose >= 1 and n_chunks > 1):
             index = slice(first, first + chunk)
             stitch_windows(
                 self._forward(gather_windows(X, plan, index)), plan, out=proba, first_window=first
