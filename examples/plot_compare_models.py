@@ -82,7 +82,7 @@ print(pd.DataFrame(rows).set_index("model").round(3))
 # ------------
 # Where do the models lose? The HMM is the simulator's own model class and sits at the
 # ceiling; gradient boosting gets close with only a few samples of context. The U-Net
-# must learn the levels and the kinetics from 64 training windows of 1000 samples,
+# must learn the levels and the kinetics from 72 training windows of 1000 samples,
 # and trails most on the rarest classes; with more data and epochs (``skion demo``) it
 # catches up, and on real recordings, whose noise and gating are not a textbook HMM, its
 # freedom is what one pays it for.
