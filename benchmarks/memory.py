@@ -17,6 +17,13 @@ returned array plus a bounded working set that does not grow with the signal:
 
     python benchmarks/memory.py [--models unet hmm aggregated zscore]
         [--sizes 1000000 10000000]
+    python benchmarks/memory.py --fits 20
+
+``--fits N`` measures instead the resident memory of one process that fits and predicts
+a small U-Net (window 500, 4 filters, depth 2, one epoch on 20,000 rows) N times: the
+table of resident memory after every fit and its slope over fits 6..N (MB per fit; a
+process that keeps something of every fit grows linearly). ``tests/test_memory.py`` runs
+it as a slow test (goal: at most 5 MB per fit).
         [--recordings 10]
 """
 
@@ -31,6 +38,44 @@ import sys
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _resident_mb() -> float:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) / 1024
+
+
+def _repeated_fits(n_fits: int) -> list[float]:
+    """Resident memory (MB) after each of ``n_fits`` fits + predicts in this process."""
+    from skion import SequenceUNetClassifier
+    from skion.datasets import make_ion_switching
+
+    X, y, groups = make_ion_switching(20_000, random_state=0)
+    resident = []
+    for seed in range(n_fits):
+        model = SequenceUNetClassifier(
+            window_size=500, filters=4, depth=2, epochs=1, batch_size=8, random_state=seed
+        ).fit(X, y, groups=groups)
+        model.predict(X[:5000])
+        resident.append(_resident_mb())
+    return resident
+
+
+def _fits_table(n_fits: int) -> None:
+    import numpy as np
+
+    result = subprocess.run(
+        [sys.executable, __file__, "--fits-child", str(n_fits)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    resident = json.loads(result.stdout.strip().splitlines()[-1])
+    print("| fit | resident memory (MB) |\n|---:|---:|")
+    for i, mb in enumerate(resident, 1):
+        print(f"| {i} | {mb:.0f} |")
+    slope = np.polyfit(np.arange(5, n_fits), resident[5:], 1)[0]
+    print(f"\nslope over fits 6-{n_fits}: {slope:.2f} MB per fit")
 
 
 def _measure(model: str, n_samples: int, n_recordings: int) -> dict:
@@ -84,8 +129,16 @@ def main():
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 4_000_000])
     parser.add_argument("--recordings", type=int, default=10, help="for hmm, aggregated and zscore")
+    parser.add_argument("--fits", type=int, help="repeated fits instead (at least 8)")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--fits-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.fits_child:
+        print(json.dumps(_repeated_fits(args.fits_child)))
+        return
+    if args.fits:
+        _fits_table(args.fits)
+        return
     if args.child:
         model, n = args.child
         print(json.dumps(_measure(model, int(n), args.recordings)))

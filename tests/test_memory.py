@@ -10,6 +10,7 @@ resident memory of 20 fits.
 import gc
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -63,33 +64,18 @@ def test_forget_custom_gradients_removes_only_what_the_block_registered():
     np.testing.assert_allclose(tape.gradient(total, x), [2.0, 2.0, 2.0])
 
 
-FITS = """
-import numpy as np
-from skion import SequenceUNetClassifier
-from skion.datasets import make_ion_switching
-
-def rss_mb():
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) / 1024
-
-X, y, groups = make_ion_switching(20_000, random_state=0)
-rss = []
-for seed in range(20):
-    model = SequenceUNetClassifier(
-        window_size=500, filters=4, depth=2, epochs=1, batch_size=8, random_state=seed
-    ).fit(X, y, groups=groups)
-    model.predict(X[:5000])
-    rss.append(rss_mb())
-print(np.polyfit(np.arange(5, 20), rss[5:], 1)[0])
-"""
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
 def test_resident_memory_is_flat_over_20_fits():
-    """Slow (about 2 minutes): 20 fits + predicts of a small U-Net in a fresh process."""
+    """Slow (about 2 minutes): 20 fits + predicts of a small U-Net in a fresh process,
+    by the benchmark that prints the same measurement."""
+    script = Path(__file__).parents[1] / "benchmarks" / "memory.py"
     result = subprocess.run(
-        [sys.executable, "-c", FITS], capture_output=True, text=True, timeout=900, check=True
+        [sys.executable, str(script), "--fits", "20"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=True,
     )
-    slope = float(result.stdout.split()[-1])
+    slope = float(result.stdout.split("MB per fit")[0].split()[-1])
     assert slope <= 5.0, f"{slope:.1f} MB per fit"
