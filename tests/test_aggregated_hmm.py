@@ -310,16 +310,6 @@ def test_a_baseline_a_whole_level_off_is_moved_back(monkeypatch):
     assert not changed and np.array_equal(kept, baseline)
 
 
-def test_recordings_are_decoded_independently():
-    X, _, groups, _ = make_patch_clamp(
-        60_000, kinetics="slow", n_recordings=2, offset=1.0, noise=0.2, random_state=3
-    )
-    hmm = AggregatedHMM(baseline="constant").fit(X, groups=groups)
-    together = hmm.predict_proba(X, groups=groups)
-    first = hmm.predict_proba(X[:30_000])
-    np.testing.assert_allclose(together[:30_000], first, atol=1e-10)
-
-
 @pytest.mark.parametrize("noise", [0.25, 0.55])
 def test_threads_give_the_same_fit_and_posteriors(noise):
     # recordings, candidate lattices (noise 0.55 step: the search by short EM fits) and

@@ -98,16 +98,6 @@ def test_beats_pointwise_rounding_on_ion_switching_data():
     assert hmm_f1 > 0.8
 
 
-@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
-def test_recordings_are_decoded_independently(implementation):
-    X, y = make_telegraph(4000, n_channels=2, noise=0.5, random_state=5)
-    groups = np.repeat([1, 0], 2000)
-    hmm = HMMClassifier(implementation=implementation).fit(X, y, groups=groups)
-    together = hmm.predict_proba(X, groups=groups)
-    alone = np.concatenate([hmm.predict_proba(X[:2000]), hmm.predict_proba(X[2000:])])
-    np.testing.assert_allclose(together, alone)
-
-
 def test_string_labels_and_extra_columns():
     X, y = make_telegraph(5000, n_channels=1, noise=0.3, random_state=6)
     labels = np.array(["closed", "open"])[y]

@@ -98,14 +98,6 @@ def test_known_lattice_needs_no_labels(data):
     )
 
 
-def test_recordings_are_cleaned_independently(data):
-    (X, y, groups, _), _ = data
-    detrender = LatticeDetrender(line_freq=50.0).fit(X, y, groups=groups)
-    together = detrender.transform(X, groups=groups)
-    rows = groups == 4
-    np.testing.assert_array_equal(detrender.transform(X[rows]), together[rows])
-
-
 def test_other_columns_pass_through_and_dtype_is_kept():
     X, y, _ = make_ion_switching(20_000, regime="5_channels", random_state=0)
     extra = np.random.default_rng(0).normal(size=(len(X), 1)).astype(np.float32)
