@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
-import platform
 import time
 
 import numpy as np
+from _bench import machine
 from sklearn.metrics import f1_score
 
 from skion import HMMClassifier, LatticeDetrender, ZScoreWindower
@@ -122,7 +121,7 @@ def main(argv=None):
         print(lines[-1], flush=True)
     print(
         f"\nTrain {len(y):,} rows, test {len(y_test):,} rows (separate draws); "
-        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"{machine()}; "
         f"total {time.perf_counter() - started:.0f} s\n"
     )
     print("\n".join(lines))

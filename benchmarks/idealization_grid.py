@@ -35,11 +35,11 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import platform
 import time
 import zlib
 
 import numpy as np
+from _bench import machine
 from sklearn.metrics import f1_score
 from sklearn.utils import Bunch
 
@@ -242,8 +242,7 @@ def main():
         rows.append(run_cell(*cell, n_samples=n_samples, seed=seed, unet=args.unet))
         print(table(rows[-1:]).splitlines()[-1], flush=True)
     text = [
-        f"{rows_per_cell} (two recordings), {platform.processor() or 'cpu'}, "
-        f"{os.cpu_count()} cores\n",
+        f"{rows_per_cell} (two recordings), {machine()}\n",
         table(rows),
     ]
     if args.speed:

@@ -5,9 +5,10 @@ twice, the competition's drift on recordings 1 and 6-9 unless ``--drift`` says o
 so every model is scored on recordings it never saw. Models: the Bayes oracle (the
 generator's true model, the ceiling), the U-Net of ``skion demo`` (``UNET_PARAMS``), the
 U-Net at the seed recipe's size for a few epochs, the ``skion demo`` baselines and a
-nearest-level threshold rule. Every model sees the same cleaning (50 Hz notch, cubic drift
-removal anchored at the recording's start, z-score). Per-regime F1 is the macro-F1 over
-the classes present in that regime's recordings. Prints a markdown table.
+nearest-level threshold rule. Every model sees the same cleaning
+(``skion.pipelines.make_cleaning``: drift and 50 Hz hum measured on the lattice of
+open-channel levels learned from the training labels, then a z-score). Per-regime F1 is
+the macro-F1 over the classes present in that regime's recordings. Prints a markdown table.
 
     python benchmarks/quality.py [--train-samples 1000000] [--test-samples 500000]
         [--seed-epochs 4] [--extra-unet epochs=120 ...] [--out docs/_static/quality.md]
@@ -18,14 +19,13 @@ from __future__ import annotations
 
 import argparse
 import ast
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import sklearn
+from _bench import machine
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import f1_score
 from sklearn.pipeline import Pipeline
@@ -211,8 +211,7 @@ def main(argv=None):
     table = _table(rows, regimes)
     header = (
         f"Train {len(y):,} samples, test {len(y_test):,} samples (separate recordings, "
-        f"drift: {args.drift}); {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}; total {time.perf_counter() - started:.0f} s\n"
+        f"drift: {args.drift}); {machine()}; total {time.perf_counter() - started:.0f} s\n"
     )
     print(header)
     print(table)

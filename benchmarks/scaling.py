@@ -25,29 +25,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import sklearn
+from _bench import machine, timed
 
 from skion.datasets import make_ion_switching
 from skion.pipelines import UNET_PARAMS, make_baseline_pipelines, make_unet_pipeline
 
 SIZES = (100_000, 300_000, 1_000_000, 3_000_000, 10_000_000)
-
-
-def _timed(function):
-    """``(result, [wall seconds, CPU seconds of this process, all threads])``.
-
-    CPU time is the robust measure of work on a shared machine, where other jobs stretch
-    the wall clock; wall time is what a user waits.
-    """
-    wall, cpu = time.perf_counter(), time.process_time()
-    result = function()
-    return result, np.array([time.perf_counter() - wall, time.process_time() - cpu])
 
 
 def _measure(n: int) -> dict:
@@ -57,31 +46,31 @@ def _measure(n: int) -> dict:
     times = {}
 
     clean = baselines["HMMClassifier"]["clean"]
-    Z, times["cleaning (LatticeDetrender + ZScoreWindower) fit+transform"] = _timed(
+    Z, times["cleaning (LatticeDetrender + ZScoreWindower) fit+transform"] = timed(
         lambda: clean.fit(X, y, groups=groups).transform(X, groups=groups)
     )
 
     unet = make_unet_pipeline(random_state=0, **UNET_PARAMS)["unet"]
-    _, one = _timed(lambda: unet.set_params(epochs=1).fit(Z, y, groups=groups))
-    _, two = _timed(lambda: unet.set_params(epochs=2).fit(Z, y, groups=groups))
+    _, one = timed(lambda: unet.set_params(epochs=1).fit(Z, y, groups=groups))
+    _, two = timed(lambda: unet.set_params(epochs=2).fit(Z, y, groups=groups))
     times["U-Net fit, 1 epoch (build, trace, windows)"] = one
     times["U-Net fit, per further epoch"] = two - one
     unet.predict(Z[:50_000])  # warm-up: trace the prediction function
-    _, times["U-Net predict (tta_flip)"] = _timed(lambda: unet.predict(Z, groups=groups))
+    _, times["U-Net predict (tta_flip)"] = timed(lambda: unet.predict(Z, groups=groups))
 
     hmm = baselines["HMMClassifier"]["hmm"]
-    _, times["HMMClassifier fit"] = _timed(lambda: hmm.fit(Z, y, groups=groups))
+    _, times["HMMClassifier fit"] = timed(lambda: hmm.fit(Z, y, groups=groups))
     hmm.predict(Z[:1000])  # warm-up: import hmmlearn
-    _, times["HMMClassifier predict"] = _timed(lambda: hmm.predict(Z, groups=groups))
+    _, times["HMMClassifier predict"] = timed(lambda: hmm.predict(Z, groups=groups))
 
     boosting = baselines["gradient boosting (context)"]
     features = boosting["clean"]
-    F, times["cleaning + context features fit+transform"] = _timed(
+    F, times["cleaning + context features fit+transform"] = timed(
         lambda: features.fit(X, y, groups=groups).transform(X, groups=groups)
     )
     hgb = boosting["hgb"].set_params(max_iter=10, early_stopping=False)
-    _, times["gradient boosting fit (10 iterations)"] = _timed(lambda: hgb.fit(F, y))
-    _, times["gradient boosting predict"] = _timed(lambda: hgb.predict(F))
+    _, times["gradient boosting fit (10 iterations)"] = timed(lambda: hgb.fit(F, y))
+    _, times["gradient boosting predict"] = timed(lambda: hgb.predict(F))
     return times
 
 
@@ -174,10 +163,7 @@ def main(argv=None):
             results[n] = _measure(n)
         steps = ", ".join(f"{k} {v[0]:.1f}s (CPU {v[1]:.1f}s)" for k, v in results[n].items())
         print(f"{n:,}: {steps}", file=sys.stderr, flush=True)
-    header = (
-        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-        f"wall-clock seconds; total {time.perf_counter() - started:.0f} s\n"
-    )
+    header = f"{machine()}; wall-clock seconds; total {time.perf_counter() - started:.0f} s\n"
     table = _table(results)
     print(header)
     print(table)

@@ -10,22 +10,14 @@ the estimator with the same Keras model called directly on pre-cut windows in th
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import time
 
 import numpy as np
+from _bench import machine, timed
 
 from skion import SequenceUNetClassifier
 from skion.datasets import make_telegraph
 from skion.neural._estimator import _PREDICT_CHUNK_ROWS
 from skion.windowing import make_windows
-
-
-def _timed(function):
-    start = time.perf_counter()
-    function()
-    return time.perf_counter() - start
 
 
 def main():
@@ -41,9 +33,9 @@ def main():
     # Training: time 1 epoch (tracing + first epoch) and 1 + E epochs; the difference is
     # E steady-state epochs.
     params = {"validation_fraction": 0.0, "random_state": 0}
-    warm = _timed(lambda: SequenceUNetClassifier(epochs=1, **params).fit(X, y))
+    warm = timed(lambda: SequenceUNetClassifier(epochs=1, **params).fit(X, y))[1][0]
     clf = SequenceUNetClassifier(epochs=1 + args.epochs, **params)
-    total = _timed(lambda: clf.fit(X, y))
+    total = timed(lambda: clf.fit(X, y))[1][0]
     train_rate = args.epochs * len(X) / (total - warm)
 
     X_pred = np.resize(X, (args.predict_samples, 1))
@@ -51,22 +43,19 @@ def main():
     for tta in (False, True):
         clf.set_params(tta_flip=tta, predict_window_size=10_000)
         clf.predict_proba(X_pred[:1_000_000])  # trace full-chunk and last-chunk shapes
-        wrapper = _timed(lambda: clf.predict_proba(X_pred))
+        wrapper = timed(lambda: clf.predict_proba(X_pred))[1][0]
         rows.append((f"predict_proba, window 10000, tta_flip={tta}", wrapper))
     # Raw Keras: the same windows (margin 10 %), pre-cut, the estimator's chunk size, no TTA.
     windows, _ = make_windows(X_pred, 10_000, margin=1_000)
     chunk = _PREDICT_CHUNK_ROWS // 10_000
-    raw = _timed(
+    raw = timed(
         lambda: [
             clf.model_.predict_on_batch(windows[i : i + chunk])
             for i in range(0, len(windows), chunk)
         ]
-    )
+    )[1][0]
 
-    print(
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}\n"
-    )
+    print(f"Machine: {machine()}\n")
     print("| measurement | samples/s | ratio to raw Keras predict |")
     print("|---|---:|---:|")
     print(f"| raw Keras predict_on_batch on pre-cut windows | {len(X_pred) / raw:,.0f} | 1.00 |")

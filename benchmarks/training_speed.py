@@ -22,13 +22,12 @@ beside it), all cores.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import time
 import warnings
 
 import keras
 import numpy as np
+from _bench import machine
 
 from skion import SequenceUNetClassifier
 from skion.datasets import make_telegraph
@@ -115,7 +114,7 @@ def main():
 
     print(
         f"{args.config} config, {args.samples:,} samples, {args.epochs} epochs per fit, "
-        f"{args.repeats} repeats; {platform.machine()}, {os.cpu_count()} cores; "
+        f"{args.repeats} repeats; {machine()}; "
         f"{flops:,.0f} FLOP per training sample; peak (matrix product): float32 "
         f"{peak:.0f} GFLOP/s, bfloat16 {peak_bf16:.0f} GFLOP/s\n"
     )

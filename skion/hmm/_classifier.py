@@ -89,8 +89,10 @@ class HMMClassifier(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
     Every column of ``X`` is an independent Gaussian given the class (a diagonal
     covariance), so extra columns such as a voltage trace or context features add
     evidence; with one column it is the textbook model. Means are fixed per class,
-    so slow drift breaks the model: remove it first, e.g. with
-    ``ZScoreWindower(detrend="median")``. Time is O(n_samples * n_classes ** 2).
+    so slow drift breaks the model: remove it first, with
+    :class:`~skion.LatticeDetrender` (drift and hum measured on the lattice of
+    open-channel levels; a median or polynomial trend also follows slow changes in how
+    many channels are open). Time is O(n_samples * n_classes ** 2).
 
     Examples
     --------
