@@ -226,6 +226,28 @@ def test_transfer_errors(pretrained, telegraph, tiny_params):
         SequenceUNetClassifier(**tiny_params, init_model="missing.keras").fit(X, y)
 
 
+@pytest.mark.parametrize(
+    ("params", "error", "message"),
+    [
+        ({"freeze_encoder": True}, ValueError, "needs init_model"),
+        ({"callbacks": ["EarlyStopping"]}, TypeError, "keras.callbacks.Callback"),
+        ({"class_weight": {0: -1.0, 1: 1.0}}, ValueError, "finite weights >= 0"),
+    ],
+)
+def test_conflicting_parameters_are_refused_before_any_work(
+    telegraph, tiny_params, monkeypatch, params, error, message
+):
+    from skion.neural import _estimator
+
+    def no_windows(*args, **kwargs):
+        raise AssertionError("windows were built before the parameters were checked")
+
+    monkeypatch.setattr(_estimator, "plan_windows", no_windows)
+    X, y = telegraph
+    with pytest.raises(error, match=message):
+        SequenceUNetClassifier(**{**tiny_params, **params}).fit(X, y)
+
+
 # ----------------------------------------------------------------- save/load
 def test_save_and_load_in_another_process(telegraph, tiny_params, tmp_path):
     X, y = telegraph

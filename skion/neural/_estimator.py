@@ -347,7 +347,45 @@ class SequenceUNetClassifier(
         self : SequenceUNetClassifier
             The fitted estimator.
         """
+        user_callbacks = self._check_conflicts()  # before any work
         X, y = validate_data(self, X, y, dtype=np.float32, reset=not self._continuing())
+        classes, y_encoded, per_class, weight = self._prepare_labels(X, y, sample_weight)
+        rng = self._seeded_rng()
+        plan, train, windows, val_windows = self._prepare_windows(
+            X, y_encoded, weight, groups, validation_data, classes, per_class, rng
+        )
+        self._resolve_network(X.shape[1], classes, plan)
+        self.callbacks_ = user_callbacks
+        self._train(windows, train, val_windows, rng)
+        return self
+
+    # stages of fit, in order
+    def _check_conflicts(self):
+        """Refuse parameters that contradict each other, before any data is touched;
+        return deep copies of ``callbacks`` (checked to be Keras callbacks)."""
+        if self.freeze_encoder and self.init_model is None:
+            raise ValueError(
+                "freeze_encoder=True needs init_model: an untrained encoder would stay "
+                "at its random initial weights."
+            )
+        if isinstance(self.class_weight, dict):
+            bad = {k: v for k, v in self.class_weight.items() if not (np.isfinite(v) and v >= 0)}
+            if bad:
+                raise ValueError(
+                    f"class_weight must map classes to finite weights >= 0; got {bad}."
+                )
+        copies = []
+        for callback in self.callbacks or []:
+            if not isinstance(callback, keras.callbacks.Callback):
+                raise TypeError(
+                    "callbacks must hold keras.callbacks.Callback instances; got "
+                    f"{type(callback).__name__}."
+                )
+            copies.append(copy.deepcopy(callback))
+        return copies
+
+    def _prepare_labels(self, X, y, sample_weight):
+        """``(classes, encoded y, weight of each class, weight of each row)``."""
         classes, y_encoded = encode_labels(y)
         if len(classes) < 2:
             raise ValueError(
@@ -361,19 +399,25 @@ class SequenceUNetClassifier(
             )
         per_class = self._class_weights(classes, y)
         weight = _check_sample_weight(sample_weight, X, dtype=np.float32, ensure_non_negative=True)
-        weight = weight * per_class[y_encoded]  # never in place: it may be the caller's array
+        return classes, y_encoded, per_class, weight * per_class[y_encoded]  # never in place
 
+    def _seeded_rng(self):
+        """The fit's generator; with ``random_state``, Keras' global seeds too."""
         seed = _draw_seed(self.random_state)
         if self.random_state is not None:
             keras.utils.set_random_seed(seed)
-        rng = np.random.default_rng(seed)
+        return np.random.default_rng(seed)
 
+    def _prepare_windows(
+        self, X, y_encoded, weight, groups, validation_data, classes, per_class, rng
+    ):
+        """``(plan, training window indices, (x, y, weight) windows, validation windows)``."""
         window = self._window(self.window_size, X, groups)
         plan = plan_windows(len(X), window, groups=groups)
-        windows_x, windows_y, windows_w = _training_windows(X, y_encoded, weight, plan)
+        windows = _training_windows(X, y_encoded, weight, plan)
         if validation_data is None:
             train, val = self._split_windows(plan.n_windows, rng)
-            val_windows = windows_x[val], windows_y[val], windows_w[val]
+            val_windows = tuple(part[val] for part in windows)
         else:
             train = np.arange(plan.n_windows)
             val_windows = self._validation_windows(validation_data, classes, per_class, window)
@@ -384,15 +428,20 @@ class SequenceUNetClassifier(
                 "samples holds out none (at least one window must remain for training); "
                 "raise it or pass validation_data."
             )
+        return plan, train, windows, val_windows
 
-        user_callbacks = self._user_callbacks()  # checked before any state changes
+    def _resolve_network(self, n_features, classes, plan):
+        """A new (or transferred) network, or the fitted one with ``warm_start``."""
         if not self._continuing():
-            self.model_, self.n_transferred_layers_ = self._initial_model(X.shape[1], classes)
+            self.model_, self.n_transferred_layers_ = self._initial_model(n_features, classes)
             self.classes_ = classes
         else:
             self.n_transferred_layers_ = 0
         self.window_size_ = plan.window
 
+    def _train(self, windows, train, val_windows, rng):
+        """Train on the ``train`` windows; record the history, or unfit on a NaN loss."""
+        windows_x, windows_y, windows_w = windows
         batches, steps_per_epoch = window_batches(
             windows_x[train],
             windows_y[train],
@@ -420,7 +469,6 @@ class SequenceUNetClassifier(
                     restore_best_weights=True,
                 )
             )
-        self.callbacks_ = user_callbacks
         with forget_custom_gradients():  # or each fit keeps its training graph alive
             history = self.model_.fit(
                 batches,
@@ -440,7 +488,6 @@ class SequenceUNetClassifier(
             for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("__")]:
                 delattr(self, name)  # unfitted again: NaN weights must not predict
             raise
-        return self
 
     def _continuing(self):
         return self.warm_start and hasattr(self, "model_")
@@ -449,12 +496,6 @@ class SequenceUNetClassifier(
         """Loss weight of each class (in the order of ``classes``)."""
         if self.class_weight is None:
             return np.ones(len(classes), dtype=np.float32)
-        if isinstance(self.class_weight, dict):
-            bad = {k: v for k, v in self.class_weight.items() if not (np.isfinite(v) and v >= 0)}
-            if bad:
-                raise ValueError(
-                    f"class_weight must map classes to finite weights >= 0; got {bad}."
-                )
         balanced = self.class_weight in ("balanced", "balanced_sqrt")
         weights = compute_class_weight(
             "balanced" if balanced else self.class_weight, classes=classes, y=y
@@ -506,12 +547,7 @@ class SequenceUNetClassifier(
         transferred = 0
         if self.init_model is not None:
             transferred = transfer_weights(resolve_init_model(self.init_model), model)
-        if self.freeze_encoder:
-            if self.init_model is None:
-                raise ValueError(
-                    "freeze_encoder=True needs init_model: an untrained encoder would stay "
-                    "at its random initial weights."
-                )
+        if self.freeze_encoder:  # with init_model (_check_conflicts)
             for layer in encoder_layers(model):
                 layer.trainable = False
         model.compile(
@@ -526,18 +562,6 @@ class SequenceUNetClassifier(
         # resident memory per fit of a small U-Net, measured; see docs/decisions.md).
         model.optimizer.build(model.trainable_variables)
         return model, transferred
-
-    def _user_callbacks(self):
-        """Deep copies of ``callbacks``, checked to be Keras callbacks."""
-        copies = []
-        for callback in self.callbacks or []:
-            if not isinstance(callback, keras.callbacks.Callback):
-                raise TypeError(
-                    "callbacks must hold keras.callbacks.Callback instances; got "
-                    f"{type(callback).__name__}."
-                )
-            copies.append(copy.deepcopy(callback))
-        return copies
 
     def _split_windows(self, n_windows, rng):
         """Indices of training and validation windows (validation may be empty)."""
