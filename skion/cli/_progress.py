@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import keras
 
+from .._progress import stderr_bar
+
 __all__ = ["EpochProgress"]
 
 
@@ -32,25 +34,7 @@ class EpochProgress(keras.callbacks.Callback):
         self.__init__(**state)
 
     def on_train_begin(self, logs=None):
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self._bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("epochs {task.fields[scores]}"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-        )
+        self._bar = stderr_bar("epochs {task.fields[scores]}")
         self._bar.start()
         self._task = self._bar.add_task(self.description, total=self.params["epochs"], scores="")
 
