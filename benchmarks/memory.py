@@ -16,7 +16,7 @@ returned array plus a bounded working set that does not grow with the signal:
   ``--recordings`` recordings.
 
     python benchmarks/memory.py [--models unet hmm aggregated zscore]
-        [--sizes 1000000 10000000]
+        [--sizes 1000000 10000000] [--recordings 10]
     python benchmarks/memory.py --fits 20
 
 ``--fits N`` measures instead the resident memory of one process that fits and predicts
@@ -24,7 +24,6 @@ a small U-Net (window 500, 4 filters, depth 2, one epoch on 20,000 rows) N times
 table of resident memory after every fit and its slope over fits 6..N (MB per fit; a
 process that keeps something of every fit grows linearly). ``tests/test_memory.py`` runs
 it as a slow test (goal: at most 5 MB per fit).
-        [--recordings 10]
 """
 
 from __future__ import annotations

@@ -30,10 +30,13 @@ class RecordingRequestsMixin:
     and pickle (and save) metadata requests as plain data; list it before
     ``BaseEstimator``."""
 
-    __metadata_request__fit = {"groups": True}
-    __metadata_request__transform = {"groups": True}
-    __metadata_request__predict = {"groups": True}
-    __metadata_request__predict_proba = {"groups": True}
+    def __init_subclass__(cls, **kwargs):
+        # only for the methods the class has: scikit-learn before 1.9 would otherwise
+        # give a classifier a transform request (and set_transform_request) too
+        for method in ("fit", "transform", "predict", "predict_proba"):
+            if hasattr(cls, method):
+                setattr(cls, f"__metadata_request__{method}", {"groups": True})
+        super().__init_subclass__(**kwargs)
 
     def __getstate__(self):
         state = super().__getstate__()

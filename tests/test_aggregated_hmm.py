@@ -60,8 +60,32 @@ def test_compiled_kernels_match_the_reference_recursions(monkeypatch, chunk):
 
     total = _count_kernels.forward_log_likelihood(emission_of, 3000, chain.level, A, initial)
     assert total == pytest.approx(loglik + 1500, abs=1e-8)
-    path = _count_kernels.chunked_viterbi(emission_of, 3000, chain.level, A, initial)
+
+    def log_emission_of(start, stop):
+        return np.log(emission[start:stop]) - 7.0  # any constant per row
+
+    path = _count_kernels.chunked_viterbi(log_emission_of, 3000, chain.level, A, initial)
     np.testing.assert_array_equal(path, viterbi(np.log(emission[:, chain.level]), A, initial))
+
+
+def test_viterbi_keeps_a_state_far_below_the_best_of_its_row():
+    # only state 1 may start, and its emission is 1000 nats below state 0's: a path
+    # exists (exp(-1000) would underflow to an impossible row)
+    from skion.hmm._count_kernels import chunked_viterbi
+
+    log_emission = np.array([[0.0, -1000.0], [0.0, -1.0]])
+    path = chunked_viterbi(
+        lambda start, stop: log_emission[start:stop],
+        2,
+        np.arange(2),
+        np.array([[0.5, 0.5], [0.5, 0.5]]),
+        np.array([0.0, 1.0]),
+    )
+    np.testing.assert_array_equal(path, [1, 0])
+    assert (
+        len(chunked_viterbi(lambda a, b: log_emission[a:b], 0, np.arange(2), np.eye(2), [1, 0]))
+        == 0
+    )
 
 
 def test_compiled_emission_matches_the_gaussian_densities():
@@ -500,6 +524,27 @@ def test_a_crawling_baseline_is_stretched_to_the_likelihood_optimum(monkeypatch)
     crawled_ll, crawled_error = track()
     assert crawled_error > 0.15  # EM alone barely moves it
     assert stretched_error < 0.08 and stretched_ll > crawled_ll + 50
+
+
+def test_a_losing_level_shift_leaves_the_better_posterior(monkeypatch):
+    # predict writes each candidate's posterior into its output: when a whole-level
+    # shift of the baseline loses, the kept baseline's posterior must be written back
+    from skion.hmm import _aggregated
+
+    X, y, _, _ = make_patch_clamp(20_000, n_channels=3, noise=0.3, random_state=0)
+    hmm = AggregatedHMM(n_channels=3).fit(X, y)
+    monkeypatch.setattr(_aggregated, "_SHIFT_ROUNDS", 0)
+    unshifted = hmm.predict_proba(X)
+    monkeypatch.setattr(_aggregated, "_SHIFT_ROUNDS", 1)
+    proposed = []
+
+    def one_level_up(xs, baselines, params):
+        proposed.append(True)
+        return [b + params.step for b in baselines], True  # every row a level off: worse
+
+    monkeypatch.setattr(hmm, "_shift_levels", one_level_up)
+    np.testing.assert_allclose(hmm.predict_proba(X), unshifted, atol=1e-12)
+    assert proposed
 
 
 @pytest.mark.parametrize("method", ["predict", "predict_proba"])

@@ -231,6 +231,7 @@ def test_transfer_errors(pretrained, telegraph, tiny_params):
     [
         ({"freeze_encoder": True}, ValueError, "needs init_model"),
         ({"callbacks": ["EarlyStopping"]}, TypeError, "keras.callbacks.Callback"),
+        # (refused before the windows by the old code too)
         ({"class_weight": {0: -1.0, 1: 1.0}}, ValueError, "finite weights >= 0"),
     ],
 )

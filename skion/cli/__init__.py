@@ -36,7 +36,7 @@ def _positive_int(minimum):
 
 def _show_progress(args) -> bool:
     """Progress bars by default on a terminal; not with --quiet, --verbose or in pipes."""
-    return not args.quiet and not args.verbose and sys.stderr.isatty()
+    return not args.quiet and not getattr(args, "verbose", 0) and sys.stderr.isatty()
 
 
 def _show_tensorflow_log(args) -> None:
@@ -100,7 +100,7 @@ def _predict_command(args) -> int:
         reading=_reading(args),
         other_rate=args.other_rate,
         events=args.events,
-        progress=not args.quiet and sys.stderr.isatty(),
+        progress=_show_progress(args),
     )
     return 0
 
@@ -113,7 +113,7 @@ def _evaluate_command(args) -> int:
         args.model,
         reading=_reading(args),
         other_rate=args.other_rate,
-        progress=not args.quiet and sys.stderr.isatty(),
+        progress=_show_progress(args),
     )
     return 0
 

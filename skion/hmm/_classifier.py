@@ -54,7 +54,7 @@ class HMMClassifier(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
     implementation : {"auto", "compiled", "numpy", "hmmlearn"}, default="auto"
         Who runs the decoding. ``"compiled"`` (numba, what ``"auto"`` picks) makes the
         emissions and runs the recursions a chunk of rows at a time: memory beyond the
-        output is a few bytes per row and class, whatever a recording's length
+        output is a float per row (and a byte per row and class for Viterbi)
         (checkpointed forward-backward, one-byte Viterbi back-pointers), and it is the
         fastest (``benchmarks/hmm_vs_hmmlearn.py``). ``"hmmlearn"`` hands the fitted model
         to ``hmmlearn.hmm.GaussianHMM`` (install with ``pip install "skion[hmm]"``;
@@ -270,14 +270,18 @@ class HMMClassifier(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
         """Decode one recording into ``out`` with the chunked compiled recursions."""
         states = np.arange(len(self.classes_), dtype=np.int64)
 
-        def emission_of(start, stop):
-            log_em = self._log_emission(X[start:stop].astype(np.float64, copy=False))
-            top = log_em.max(axis=1, keepdims=True)
-            return np.exp(log_em - top), float(top.sum())
+        def log_emission_of(start, stop):
+            return self._log_emission(X[start:stop].astype(np.float64, copy=False))
 
         if kind == "viterbi":
-            out[:] = chunked_viterbi(emission_of, len(X), states, self.transmat_, self.startprob_)
+            args = (len(X), states, self.transmat_, self.startprob_)
+            out[:] = chunked_viterbi(log_emission_of, *args)
             return
+
+        def emission_of(start, stop):
+            log_em = log_emission_of(start, stop)
+            top = log_em.max(axis=1, keepdims=True)
+            return np.exp(log_em - top), float(top.sum())
 
         def consume(start, stop, gamma):
             out[start:stop] = gamma if kind == "proba" else gamma.argmax(axis=1)

@@ -299,7 +299,11 @@ def chunked_forward_backward(emission_of, n_samples, level, transition, initial,
     ValueError
         If the observations have probability zero under the model at some row.
     """
+    assert CHUNK % BLOCK == 0, "a chunk must hold whole checkpoint blocks"
     transition = np.ascontiguousarray(transition, dtype=np.float64)
+    xi = np.zeros(transition.shape) if xi is None else xi
+    if n_samples == 0:
+        return xi, 0.0
     n_states = len(level)
     checkpoint = np.empty((-(-n_samples // BLOCK), n_states))
     scale = np.empty(n_samples)
@@ -315,7 +319,6 @@ def chunked_forward_backward(emission_of, n_samples, level, transition, initial,
         if bad >= 0:
             raise _impossible(bad)
         log_likelihood += part + offset
-    xi = np.zeros(transition.shape) if xi is None else xi
     beta, weight, have_weight = np.ones(n_states), np.empty(n_states), False
     gamma = np.empty((min(CHUNK, n_samples), emission.shape[1]))
     for start in reversed(starts):
@@ -353,7 +356,7 @@ def forward_log_likelihood(emission_of, n_samples, level, transition, initial):
     return total
 
 
-def chunked_viterbi(emission_of, n_samples, level, transition, initial):
+def chunked_viterbi(log_emission_of, n_samples, level, transition, initial):
     """Most probable state path, the emissions made ``CHUNK`` rows at a time.
 
     Memory beyond the path is a back-pointer table of one byte per row and state (for
@@ -361,8 +364,13 @@ def chunked_viterbi(emission_of, n_samples, level, transition, initial):
 
     Parameters
     ----------
-    emission_of, n_samples, level, transition, initial
-        As in :func:`chunked_forward_backward` (``emission_of`` called once per chunk).
+    log_emission_of : callable
+        ``log_emission_of(start, stop)`` returns the log-likelihoods of every count for
+        rows ``start..stop-1``, shape (stop - start, n_counts), each row up to an additive
+        constant (logs, not likelihoods: a state far below the row's best keeps its
+        finite value). Called once per chunk.
+    n_samples, level, transition, initial
+        As in :func:`chunked_forward_backward`.
 
     Returns
     -------
@@ -375,22 +383,23 @@ def chunked_viterbi(emission_of, n_samples, level, transition, initial):
         If no state sequence has a non-zero probability.
     """
     n_states = len(level)
+    path = np.empty(n_samples, dtype=np.int64)
+    if n_samples == 0:
+        return path
     with np.errstate(divide="ignore"):
         log_transition = np.log(np.asarray(transition, dtype=np.float64))
         log_initial = np.log(np.asarray(initial, dtype=np.float64))
     back = np.zeros((n_samples, n_states), dtype=np.int8 if n_states <= 127 else np.int32)
     score = np.empty(n_states)
     for start in range(0, n_samples, CHUNK):
-        emission = emission_of(start, min(start + CHUNK, n_samples))[0]
-        with np.errstate(divide="ignore"):
-            log_emission = np.log(np.asarray(emission, dtype=np.float64))
+        log_emission = log_emission_of(start, min(start + CHUNK, n_samples))
+        log_emission = np.ascontiguousarray(log_emission, dtype=np.float64)
         _viterbi_forward(log_emission, start, level, log_transition, log_initial, score, back)
     if not np.isfinite(score.max()):
         raise ValueError(
             "no state sequence has a non-zero probability: the emissions need a transition "
             "that has probability 0 (or a first state that initial excludes)."
         )
-    path = np.empty(n_samples, dtype=np.int64)
     _backtrack(back, int(np.argmax(score)), path)
     return path
 

@@ -161,8 +161,8 @@ class SequenceUNetClassifier(
         Keras' training output: 0 silent, 1 a progress bar per epoch ending with the
         epoch's loss, learning rate and, with validation, ``val_loss`` and
         ``val_macro_f1``; 2 one line per epoch. At prediction, 1 or more shows a bar of
-        the chunks of windows on standard error when there is more than one (inputs
-        longer than about 260,000 samples).
+        the chunks of windows on standard error when there is more than one (a chunk
+        holds 2**18 samples of windows, with flip TTA about 100,000 input samples).
 
     Attributes
     ----------
