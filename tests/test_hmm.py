@@ -139,9 +139,20 @@ def test_bad_parameters_and_unfitted():
         HMMClassifier().predict(np.zeros((3, 1)))
 
 
-@pytest.mark.parametrize("chunk", [None, 512])
-def test_compiled_and_numpy_agree_on_long_multi_recording_input(monkeypatch, chunk):
-    # 512 rows a chunk: every recording crosses chunk and checkpoint boundaries
+@pytest.mark.parametrize(
+    ("implementation", "chunk", "atol"),
+    [
+        ("compiled", None, 1e-10),
+        ("compiled", 512, 1e-10),  # every recording crosses chunk and checkpoint boundaries
+        pytest.param(
+            "hmmlearn", None, 1e-8,
+            marks=pytest.mark.skipif(not HAS_HMMLEARN, reason="no hmmlearn"),
+        ),
+    ],
+)  # fmt: skip
+def test_decoders_agree_with_numpy_on_long_multi_recording_input(
+    monkeypatch, implementation, chunk, atol
+):
     from skion.hmm import _count_kernels
 
     if chunk is not None:
@@ -149,16 +160,14 @@ def test_compiled_and_numpy_agree_on_long_multi_recording_input(monkeypatch, chu
         monkeypatch.setattr(_count_kernels, "BLOCK", 128)
     X, y, groups = make_ion_switching(60_000, random_state=1)
     numpy_hmm = HMMClassifier(implementation="numpy").fit(X, y, groups=groups)
-    compiled = HMMClassifier(implementation="compiled").fit(X, y, groups=groups)
+    other = HMMClassifier(implementation=implementation).fit(X, y, groups=groups)
     np.testing.assert_allclose(
-        compiled.predict_proba(X, groups=groups),
-        numpy_hmm.predict_proba(X, groups=groups),
-        atol=1e-10,
+        other.predict_proba(X, groups=groups), numpy_hmm.predict_proba(X, groups=groups), atol=atol
     )
-    for hmm in (numpy_hmm, compiled):
+    for hmm in (numpy_hmm, other):
         hmm.set_params(decoder="viterbi")
     np.testing.assert_array_equal(
-        compiled.predict(X, groups=groups), numpy_hmm.predict(X, groups=groups)
+        other.predict(X, groups=groups), numpy_hmm.predict(X, groups=groups)
     )
 
 
@@ -172,23 +181,6 @@ def test_memory_does_not_grow_with_the_length_of_a_recording(decoder):
     X_long = np.resize(X, (600_000, 1))
     per_row = bytes_per_row_beyond_output(hmm.predict, X_long)
     assert per_row < 20, per_row
-
-
-@pytest.mark.skipif(not HAS_HMMLEARN, reason="no hmmlearn")
-def test_hmmlearn_and_numpy_agree_on_long_multi_recording_input():
-    X, y, groups = make_ion_switching(60_000, random_state=1)
-    numpy_hmm = HMMClassifier(implementation="numpy").fit(X, y, groups=groups)
-    fast_hmm = HMMClassifier(implementation="hmmlearn").fit(X, y, groups=groups)
-    np.testing.assert_allclose(
-        fast_hmm.predict_proba(X, groups=groups),
-        numpy_hmm.predict_proba(X, groups=groups),
-        atol=1e-8,
-    )
-    numpy_hmm.set_params(decoder="viterbi")
-    fast_hmm.set_params(decoder="viterbi")
-    np.testing.assert_array_equal(
-        fast_hmm.predict(X, groups=groups), numpy_hmm.predict(X, groups=groups)
-    )
 
 
 def test_missing_hmmlearn_is_a_clear_error(monkeypatch):

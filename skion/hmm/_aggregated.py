@@ -36,6 +36,7 @@ from ._count_kernels import (
     block_log_likelihoods,
     chunked_forward_backward,
     count_emission,
+    count_emission_of,
     forward_log_likelihood,
 )
 from ._filter import UNDO_BELOW, decimation, estimate_filter_cutoff, undo_filter
@@ -168,16 +169,10 @@ def _e_step(xs, baselines, params, labels=None, n_jobs=None, outs=None):
 
     def one(i):
         x = xs[i]
-        baseline = np.broadcast_to(baselines[i], x.shape)
         given = None if labels is None else labels[i]
         out = None if outs is None else outs[i]
         posterior = _Posterior(np.empty(len(x)), np.empty(len(x)), np.zeros(n_counts))
-
-        def emission_of(start, stop):
-            return count_emission(
-                x[start:stop], baseline[start:stop], params.step, params.noise, n_counts,
-                None if given is None else given[start:stop],
-            )  # fmt: skip
+        emission_of = count_emission_of(x, baselines[i], params.step, params.noise, n_counts, given)
 
         def consume(start, stop, gamma):
             posterior.mean[start:stop] = gamma @ k
@@ -856,18 +851,19 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
 
     def _m_step(self, xs, posteriors, params):
         """Closed-form updates of baselines, unitary current and noise."""
-        moments = [(p.mean, p.second) for p in posteriors]
-        new_baselines = self._track_baselines(xs, [m for m, _ in moments], params.step)
+        new_baselines = self._track_baselines(xs, [p.mean for p in posteriors], params.step)
         if self.unitary_current is None:
-            num = sum((x - b) @ m for x, b, (m, _) in zip(xs, new_baselines, moments, strict=True))
-            den = sum(m2.sum() for _, m2 in moments)
+            num = sum(
+                (x - b) @ p.mean for x, b, p in zip(xs, new_baselines, posteriors, strict=True)
+            )
+            den = sum(p.second.sum() for p in posteriors)
             step = num / den if den > 0 else params.step
         else:  # its size: the sign is the orientation being fitted (both are tried)
             step = float(np.copysign(abs(self.unitary_current), params.step))
         sq, n = 0.0, 0
-        for x, b, (mean_k, mean_k2) in zip(xs, new_baselines, moments, strict=True):
+        for x, b, p in zip(xs, new_baselines, posteriors, strict=True):
             r = x - b
-            sq += r @ r - 2 * step * (r @ mean_k) + step * step * mean_k2.sum()
+            sq += r @ r - 2 * step * (r @ p.mean) + step * step * p.second.sum()
             n += len(x)
         noise = float(np.sqrt(max(sq / n, (_MIN_NOISE_RATIO * step) ** 2)))
         return new_baselines, replace(params, step=float(step), noise=noise)
@@ -1590,12 +1586,9 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
         A, initial = chain.transition(params.rates, params.dt), chain.initial(params.rates)
 
         def loglik(a):
-            def emission_of(start, stop):
-                moved = baseline[start:stop] + a * move[start:stop]
-                return count_emission(
-                    x[start:stop], moved, params.step, params.noise, chain.n_channels + 1
-                )
-
+            emission_of = count_emission_of(
+                x, baseline + a * move, params.step, params.noise, chain.n_channels + 1
+            )
             value = forward_log_likelihood(emission_of, len(x), chain.level, A, initial)
             return -np.inf if np.isnan(value) else value
 

@@ -22,6 +22,7 @@ __all__ = [
     "chunked_forward_backward",
     "chunked_viterbi",
     "count_emission",
+    "count_emission_of",
     "count_forward_backward",
     "forward_log_likelihood",
 ]
@@ -402,6 +403,18 @@ def chunked_viterbi(log_emission_of, n_samples, level, transition, initial):
         )
     _backtrack(back, int(np.argmax(score)), path)
     return path
+
+
+def count_emission_of(x, baseline, step, noise, n_counts, labels=None):
+    """:func:`count_emission` of rows ``start..stop-1``, as the ``emission_of`` of
+    :func:`chunked_forward_backward` and :func:`forward_log_likelihood`."""
+    baseline = np.broadcast_to(baseline, np.shape(x))
+
+    def emission_of(start, stop):
+        given = None if labels is None else labels[start:stop]
+        return count_emission(x[start:stop], baseline[start:stop], step, noise, n_counts, given)
+
+    return emission_of
 
 
 def count_forward_backward(emission, level, transition, initial, xi=None):
