@@ -1,17 +1,21 @@
-"""A transformer mixin whose ``fit_transform`` hands ``groups`` to both steps."""
+"""A transformer mixin whose ``fit_transform`` hands the recordings to both steps."""
 
 from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import TransformerMixin
+from sklearn.utils.validation import _num_samples
+
+from ..windowing import Recordings
 
 
 class RecordingTransformerMixin(TransformerMixin):
     """``fit_transform`` for transformers that work recording by recording.
 
     scikit-learn's ``TransformerMixin.fit_transform`` passes extra arguments to ``fit``
-    only, so ``transform`` would treat the rows as one recording.
+    only, so ``transform`` would treat the rows as one recording. Here the recordings
+    are found once and given to both.
     """
 
     def fit_transform(
@@ -25,7 +29,7 @@ class RecordingTransformerMixin(TransformerMixin):
             One row per time sample, in time order.
         y : array-like of shape (n_samples,), default=None
             Passed to ``fit``.
-        groups : array-like of shape (n_samples,), default=None
+        groups : array-like of shape (n_samples,) or Recordings, default=None
             Recording of each row.
 
         Returns
@@ -33,4 +37,6 @@ class RecordingTransformerMixin(TransformerMixin):
         X_out : ndarray
             See ``transform``.
         """
+        if groups is not None:
+            groups = Recordings(_num_samples(X), groups)
         return self.fit(X, y, groups=groups).transform(X, groups=groups)

@@ -1,5 +1,4 @@
-"""ZScoreWindower: the recipe's train-statistics z-score, with per-recording cleaning
-(drift and power-line removal) and context features for pointwise models."""
+"""ZScoreWindower: per-recording cleaning, the z-score and context columns in one step."""
 
 from __future__ import annotations
 
@@ -9,15 +8,15 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._requests import RecordingRequestsMixin
-from .._signal import check_signal_range
 from .._strict import StrictParamsMixin
-from ..windowing import segment_bounds
-from ._cleaning import check_below_nyquist, remove_line_noise, remove_trend
-from ._context import rolling_mean_std, shifted
+from ..windowing import Recordings
+from ._cleaning import RecordingCleaner
+from ._context import ContextFeatures
 from ._recordings import RecordingTransformerMixin
+from ._scaler import RecordingScaler
 
 __all__ = ["ZScoreWindower"]
 
@@ -27,21 +26,22 @@ class ZScoreWindower(
 ):
     """Standardise a recording with training statistics and add neighbour features.
 
-    The seed recipe z-scores the test signal with the mean and standard deviation of
-    the training signal; ``fit`` learns those per column and ``transform`` applies
-    them. Optional steps, each computed inside every recording (``groups``) so that
-    nothing crosses a recording boundary, in this order:
+    The one-step entry point of the three transformers it chains, each computed
+    inside every recording (``groups``) so that nothing crosses a recording boundary:
 
-    1. power-line interference removal (``notch_freq``, zero-phase IIR notch);
-    2. drift removal (``detrend``): the slow trend of each recording minus its mean
-       (or its value at the recording's start, ``detrend_anchor="start"``) is
-       subtracted, so the level that tells how many channels are open is kept;
-    3. scaling with statistics learned in ``fit`` (``scope="global"``) or of each
-       recording itself (``scope="recording"``);
-    4. context columns (``context``, ``rolling_windows``) so that pointwise models
-       such as gradient boosting see the neighbourhood of each sample.
+    1. :class:`~skion.preprocessing.RecordingCleaner` (``notch_freq``, ``detrend``
+       and their options; off by default): power-line interference and drift removal;
+    2. :class:`~skion.preprocessing.RecordingScaler` (``scope``, ``robust``): the
+       z-score with the mean and standard deviation of the training signal, learned
+       in ``fit`` (the seed recipe), or of each recording itself;
+    3. :class:`~skion.preprocessing.ContextFeatures` (``context``,
+       ``rolling_windows``; off by default): neighbour columns, so that pointwise
+       models such as gradient boosting see the neighbourhood of each sample.
 
-    The number of rows never changes, so it works before any estimator in a
+    ``ZScoreWindower(**params)`` gives the same output as
+    ``make_pipeline(RecordingCleaner(...), RecordingScaler(...), ContextFeatures(...))``
+    with the same parameters; new code that needs one job can use its transformer
+    alone. The number of rows never changes, so it works before any estimator in a
     ``Pipeline``.
 
     Parameters
@@ -178,7 +178,7 @@ class ZScoreWindower(
             One row per time sample, in time order.
         y : None
             Ignored; present for ``Pipeline`` compatibility.
-        groups : array-like of shape (n_samples,), default=None
+        groups : array-like of shape (n_samples,) or Recordings, default=None
             Recording of each row (cleaning is done per recording).
 
         Returns
@@ -187,11 +187,11 @@ class ZScoreWindower(
             The fitted transformer.
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
-        check_signal_range(X)
-        segment_bounds(len(X), groups)  # checked even when no cleaning step reads them
-        self._check_rolling_windows()
-        check_below_nyquist("notch_freq", self.notch_freq, self.sampling_rate)
-        self.center_, self.scale_ = self._statistics(self._clean(X, groups))
+        recordings = Recordings(len(X), groups)
+        cleaner, scaler, context = self._parts()
+        context.fit(X, groups=recordings)  # its parameters, checked before any work
+        scaler.fit(cleaner.fit_transform(X, groups=recordings), groups=recordings)
+        self.center_, self.scale_ = scaler.center_, scaler.scale_
         return self
 
     def transform(self, X: ArrayLike, groups: ArrayLike | None = None) -> np.ndarray:
@@ -201,7 +201,7 @@ class ZScoreWindower(
         ----------
         X : array-like of shape (n_samples, n_features)
             One row per time sample, in time order.
-        groups : array-like of shape (n_samples,), default=None
+        groups : array-like of shape (n_samples,) or Recordings, default=None
             Recording of each row; nothing is computed across recordings.
 
         Returns
@@ -212,42 +212,20 @@ class ZScoreWindower(
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        check_signal_range(X)
-        Z = self._clean(X, groups)
-        starts, ends = segment_bounds(len(Z), groups)
-        if self.scope == "recording":
-            for start, end in zip(starts, ends, strict=True):
-                center, scale = self._statistics(Z[start:end])
-                Z[start:end] -= center
-                Z[start:end] /= scale
-        else:
-            Z -= self.center_.astype(Z.dtype)
-            Z /= self.scale_.astype(Z.dtype)
-        n_blocks = 1 + 2 * self.context + 2 * len(self.rolling_windows)
-        if n_blocks == 1:
+        recordings = Recordings(len(X), groups)
+        cleaner, scaler, context = self._parts()
+        # the statistics are this transformer's own fitted attributes, so that model
+        # files written before it was split in three load and transform unchanged
+        scaler.center_, scaler.scale_, scaler.n_features_in_ = (
+            self.center_,
+            self.scale_,
+            self.n_features_in_,
+        )
+        Z = cleaner.fit_transform(X, groups=recordings)  # a copy; cleaning learns nothing
+        Z = scaler.transform(Z, groups=recordings)  # in place on that copy
+        if context.context == 0 and not len(context.rolling_windows):
             return Z
-        # Every block is written into one preallocated array, recording by recording:
-        # the working set beyond the output is one recording's temporaries, not every
-        # block in full plus their concatenation.
-        n_cols = Z.shape[1]
-        out = np.empty((len(Z), n_blocks * n_cols), dtype=Z.dtype)
-        out[:, :n_cols] = Z
-        Z = out[:, :n_cols]
-        for start, end in zip(starts, ends, strict=True):
-            part, bounds = Z[start:end], (np.array([0]), np.array([end - start]))
-            column = n_cols
-            for values in self._context_blocks(part, bounds):
-                out[start:end, column : column + n_cols] = values
-                column += n_cols
-        return out
-
-    def _context_blocks(self, part, bounds):
-        """Lag/lead then rolling mean/std blocks of one recording, one at a time."""
-        for k in range(1, self.context + 1):
-            yield shifted(part, k, *bounds)
-            yield shifted(part, -k, *bounds)
-        for width in self.rolling_windows:
-            yield from rolling_mean_std(part, int(width), *bounds)
+        return context.fit_transform(Z, groups=recordings)
 
     def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
         """Names of the output columns.
@@ -264,57 +242,29 @@ class ZScoreWindower(
             then ``{name}_mean{w}`` and ``{name}_std{w}`` per rolling width.
         """
         check_is_fitted(self)
-        names = list(_check_feature_names_in(self, input_features))
-        out = list(names)
-        for k in range(1, self.context + 1):
-            out += [f"{n}_lag{k}" for n in names] + [f"{n}_lead{k}" for n in names]
-        for width in self.rolling_windows:
-            out += [f"{n}_mean{width}" for n in names] + [f"{n}_std{width}" for n in names]
-        return np.asarray(out, dtype=object)
+        _, _, context = self._parts()
+        context.n_features_in_ = self.n_features_in_
+        if hasattr(self, "feature_names_in_"):
+            context.feature_names_in_ = self.feature_names_in_
+        return context.get_feature_names_out(input_features)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
-    # ---------------------------------------------------------------- helpers
-    def _check_rolling_windows(self):
-        widths = np.asarray(self.rolling_windows)
-        if widths.ndim != 1 or (
-            widths.size and (widths.dtype.kind not in "iu" or widths.min() < 2)
-        ):
-            raise ValueError(
-                "rolling_windows must be a sequence of integers >= 2, "
-                f"got {self.rolling_windows!r}."
-            )
-
-    def _clean(self, X, groups):
-        """A copy of X with line noise and drift removed per recording."""
-        Z = np.array(X, copy=True)
-        if self.notch_freq is None and self.detrend is None:
-            return Z
-        for start, end in zip(*segment_bounds(len(Z), groups), strict=True):
-            part = Z[start:end]
-            if self.notch_freq is not None:
-                part[:] = remove_line_noise(
-                    part, self.notch_freq, self.sampling_rate, quality=self.notch_quality
-                )
-            if self.detrend is not None:
-                part[:] = remove_trend(
-                    part,
-                    self.detrend,
-                    degree=self.detrend_degree,
-                    window=self.detrend_window,
-                    anchor=self.detrend_anchor,
-                )
-        return Z
-
-    def _statistics(self, Z):
-        """Centre and scale of each column (scale 1 where a column is constant)."""
-        if self.robust:
-            q25, center, q75 = np.percentile(Z, [25, 50, 75], axis=0)
-            scale = (q75 - q25) / 1.3489795
-        else:
-            center, scale = Z.mean(axis=0, dtype=np.float64), Z.std(axis=0, dtype=np.float64)
-        scale = np.where(scale > np.finfo(Z.dtype).eps * np.maximum(np.abs(center), 1), scale, 1.0)
-        return np.asarray(center, dtype=np.float64), np.asarray(scale, dtype=np.float64)
+    def _parts(self) -> tuple[RecordingCleaner, RecordingScaler, ContextFeatures]:
+        """The three transformers this one chains, set from its parameters."""
+        cleaner = RecordingCleaner(
+            notch_freq=self.notch_freq,
+            notch_quality=self.notch_quality,
+            detrend=self.detrend,
+            detrend_degree=self.detrend_degree,
+            detrend_window=self.detrend_window,
+            detrend_anchor=self.detrend_anchor,
+            sampling_rate=self.sampling_rate,
+        )
+        scaler = RecordingScaler(scope=self.scope, robust=self.robust, copy=False)
+        context = ContextFeatures(context=self.context, rolling_windows=self.rolling_windows)
+        # numpy in and out whatever the global transform_output: this one wraps its own
+        return tuple(part.set_output(transform="default") for part in (cleaner, scaler, context))

@@ -25,12 +25,13 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._recordings import segment_bounds
+
 __all__ = [
     "WindowPlan",
     "gather_windows",
     "make_windows",
     "plan_windows",
-    "segment_bounds",
     "stitch_windows",
 ]
 
@@ -122,87 +123,6 @@ class WindowPlan:
             own_start=self.own_start[index],
             own_end=self.own_end[index],
         )
-
-
-#: ``groups`` over at least this many rows whose recordings have a median length under
-#: ``_SHORTEST_TYPICAL_RECORDING`` rows are refused as a row index (``np.arange(n)``)
-#: or a time column passed by mistake: nothing can be learnt from recordings that short.
-_ROW_INDEX_CHECK_ROWS = 1000
-_SHORTEST_TYPICAL_RECORDING = 10
-
-
-def segment_bounds(
-    n_samples: int, groups: ArrayLike | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end rows of the recordings marked by ``groups``.
-
-    Parameters
-    ----------
-    n_samples : int
-        Number of rows.
-    groups : array-like of shape (n_samples,), default=None
-        Recording label of each row. ``None`` means one recording.
-        A recording is a maximal run of consecutive rows with equal labels, so
-        ``[0, 0, 1, 1, 0]`` holds three recordings.
-
-    Returns
-    -------
-    starts, ends : ndarray of int64
-        ``[starts[i], ends[i])`` are the rows of recording ``i``, in row order.
-
-    Raises
-    ------
-    ValueError
-        If ``groups`` does not have one label per row, holds NaN or None, or (over 1000
-        rows or more) marks recordings of a median length under 10 rows, as a row index
-        passed for ``groups`` would.
-
-    Examples
-    --------
-    >>> segment_bounds(5, ["a", "a", "b", "b", "a"])
-    (array([0, 2, 4]), array([2, 4, 5]))
-    """
-    if n_samples <= 0:
-        raise ValueError(f"n_samples must be positive, got {n_samples}.")
-    if groups is None:
-        return np.array([0], dtype=np.int64), np.array([n_samples], dtype=np.int64)
-    groups = np.asarray(groups)
-    if groups.shape != (n_samples,):
-        raise ValueError(
-            f"groups must have shape ({n_samples},) to match the rows of X; "
-            f"got shape {groups.shape}."
-        )
-    missing = _missing_labels(groups)
-    if missing.size:
-        raise ValueError(
-            f"groups holds NaN or None at row {missing[0]} ({missing.size} row(s) in all): "
-            "every row needs a recording label."
-        )
-    change = np.flatnonzero(groups[1:] != groups[:-1]) + 1
-    starts = np.concatenate(([0], change)).astype(np.int64)
-    ends = np.concatenate((change, [n_samples])).astype(np.int64)
-    if n_samples >= _ROW_INDEX_CHECK_ROWS:
-        typical = float(np.median(ends - starts))
-        if typical < _SHORTEST_TYPICAL_RECORDING:
-            raise ValueError(
-                f"groups marks {len(starts)} recordings in {n_samples} rows (a median of "
-                f"{typical:g} row(s) each): it looks like a row index or a time, not a "
-                "recording label. Give every row the label of its recording (one value per "
-                "recording, such as the file or sweep number), or leave groups out for one "
-                "recording."
-            )
-    return starts, ends
-
-
-def _missing_labels(groups: np.ndarray) -> np.ndarray:
-    """Rows whose recording label is NaN (floats) or None/NaN (objects)."""
-    if groups.dtype.kind in "fc":
-        return np.flatnonzero(np.isnan(groups))
-    if groups.dtype.kind == "O":
-        import pandas as pd
-
-        return np.flatnonzero(pd.isna(groups))
-    return np.empty(0, dtype=np.int64)
 
 
 def plan_windows(
