@@ -18,14 +18,24 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._many_files import idealize_files
     from .hmm import AggregatedHMM, HMMClassifier
     from .neural import SequenceUNetClassifier, build_unet
-    from .preprocessing import LatticeDetrender, LatticeScaler, ZScoreWindower
+    from .preprocessing import (
+        ContextFeatures,
+        LatticeDetrender,
+        LatticeScaler,
+        RecordingCleaner,
+        RecordingScaler,
+        ZScoreWindower,
+    )
 
 #: Public name -> the subpackage that defines it.
 _LAZY = {
     "AggregatedHMM": "hmm",
+    "ContextFeatures": "preprocessing",
     "HMMClassifier": "hmm",
     "LatticeDetrender": "preprocessing",
     "LatticeScaler": "preprocessing",
+    "RecordingCleaner": "preprocessing",
+    "RecordingScaler": "preprocessing",
     "SequenceUNetClassifier": "neural",
     "ZScoreWindower": "preprocessing",
     "build_unet": "neural",
@@ -34,9 +44,12 @@ _LAZY = {
 
 __all__ = [
     "AggregatedHMM",
+    "ContextFeatures",
     "HMMClassifier",
     "LatticeDetrender",
     "LatticeScaler",
+    "RecordingCleaner",
+    "RecordingScaler",
     "SequenceUNetClassifier",
     "ZScoreWindower",
     "__version__",

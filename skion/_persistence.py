@@ -60,8 +60,11 @@ TRUSTED_TYPES = (
     "skion.hmm._aggregated_chain.AggregatedChain",
     "skion.hmm._classifier.HMMClassifier",
     "skion.neural._estimator.SequenceUNetClassifier",
+    "skion.preprocessing._cleaning.RecordingCleaner",
+    "skion.preprocessing._context.ContextFeatures",
     "skion.preprocessing._lattice.LatticeDetrender",
     "skion.preprocessing._lattice_scaler.LatticeScaler",
+    "skion.preprocessing._scaler.RecordingScaler",
     "skion.preprocessing._zscore.ZScoreWindower",
 )
 

@@ -7,7 +7,9 @@ scikit-learn's checks know nothing about. Every skion estimator must:
   alone or beside others, in any order of the recordings;
 - keep one output row per input row;
 - receive ``groups`` through ``fit_transform`` and through a ``Pipeline`` with metadata
-  routing, without a ``set_*_request`` call (the class-level default).
+  routing, without a ``set_*_request`` call (the class-level default);
+- find the recordings once per call (the labels scanned once), and accept recordings
+  already found (:class:`skion.windowing.Recordings`) for ``groups``.
 """
 
 import numpy as np
@@ -25,6 +27,8 @@ from skion import (
     ZScoreWindower,
 )
 from skion.datasets import make_patch_clamp
+from skion.preprocessing import ContextFeatures, RecordingCleaner, RecordingScaler
+from skion.windowing import Recordings, _recordings, _windows
 
 from .conftest import TINY
 
@@ -36,6 +40,9 @@ ESTIMATORS = [
     LatticeDetrender(),
     LatticeScaler(),
     ZScoreWindower(context=2, rolling_windows=(5,)),
+    RecordingCleaner(detrend="median", detrend_window=5000, notch_freq=50.0),
+    RecordingScaler(scope="recording"),
+    ContextFeatures(context=2, rolling_windows=(5,)),
 ]
 
 
@@ -109,3 +116,34 @@ def test_groups_reach_every_step_without_a_request(fitted, recordings):
             np.testing.assert_allclose(
                 pipeline.predict_proba(X, groups=groups), expected, atol=1e-5
             )
+
+
+def test_recordings_already_found_are_accepted_for_groups(fitted, recordings):
+    X, _, groups = recordings
+    found = Recordings(len(X), groups)
+    np.testing.assert_array_equal(_output(fitted, X, found), _output(fitted, X, groups))
+    with pytest.raises(ValueError, match="recordings of 36000 rows in all, but X has 100"):
+        _output(fitted, X[:100], found)
+
+
+def test_the_labels_are_scanned_once_per_call(fitted, recordings, monkeypatch):
+    X, y, groups = recordings
+    scans = []
+    find = _recordings.segment_bounds
+
+    def counting(n_samples, labels=None):
+        if labels is not None and not isinstance(labels, Recordings):
+            scans.append(n_samples)
+        return find(n_samples, labels)
+
+    monkeypatch.setattr(_recordings, "segment_bounds", counting)
+    monkeypatch.setattr(_windows, "segment_bounds", counting)
+    estimator = clone(fitted)
+    if hasattr(estimator, "transform"):
+        estimator.fit_transform(X, y, groups=groups)
+    else:
+        estimator.fit(X, y, groups=groups)
+    assert scans == [len(X)], "fit"
+    scans.clear()
+    _output(fitted, X, groups)
+    assert scans == [len(X)], "output"

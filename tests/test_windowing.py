@@ -1,11 +1,14 @@
 """Property tests of the pure-numpy windowing functions."""
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skion.windowing import (
+    Recordings,
     gather_windows,
     make_windows,
     plan_windows,
@@ -92,6 +95,29 @@ def test_segments_are_runs_of_equal_labels():
     starts, ends = segment_bounds(6, np.array([2, 2, 1, 1, 2, 2]))
     np.testing.assert_array_equal(starts, [0, 2, 4])
     np.testing.assert_array_equal(ends, [2, 4, 6])
+
+
+@given(layouts())
+def test_recordings_iterate_the_rows_of_each_recording_in_order(layout):
+    groups, n = layout[0], len(layout[0])
+    recordings = Recordings(n, groups)
+    rows = list(recordings)
+    assert len(recordings) == len(rows) and recordings.n_samples == n
+    np.testing.assert_array_equal(np.concatenate([np.arange(n)[r] for r in rows]), np.arange(n))
+    for r in rows:  # one label inside, another across each boundary
+        assert len(set(groups[r])) == 1
+    assert all(a.stop == b.start for a, b in pairwise(rows))
+    np.testing.assert_array_equal(recordings.lengths, [r.stop - r.start for r in rows])
+    np.testing.assert_array_equal(Recordings(n, recordings).starts, recordings.starts)
+
+
+def test_recordings_apply_a_one_recording_function():
+    values = np.arange(6.0)
+    recordings = Recordings(6, [0, 0, 0, 1, 1, 1])
+    np.testing.assert_array_equal(recordings.apply(np.cumsum, values), [0, 1, 3, 3, 7, 12])
+    recordings.apply(lambda part: part - part[0], values, out=values)  # in place
+    np.testing.assert_array_equal(values, [0, 1, 2, 0, 1, 2])
+    assert repr(recordings) == "Recordings(n_recordings=2, n_samples=6)"
 
 
 @pytest.mark.parametrize(

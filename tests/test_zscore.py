@@ -1,11 +1,14 @@
-"""ZScoreWindower: statistics, cleaning, context features, groups and pipelines."""
+"""ZScoreWindower and its parts (RecordingCleaner, RecordingScaler, ContextFeatures):
+statistics, cleaning, context features, groups and pipelines."""
 
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.pipeline import Pipeline
+import sklearn
+from sklearn.pipeline import Pipeline, make_pipeline
 
-from skion import ZScoreWindower
+from skion import ContextFeatures, RecordingCleaner, RecordingScaler, ZScoreWindower
+from skion._persistence import dump_estimator, load_estimator
 
 rng = np.random.default_rng(0)
 
@@ -163,3 +166,62 @@ def test_bad_input():
         zs.transform(np.zeros((10, 1)))
     with pytest.raises(ValueError, match=r"groups must have shape \(10,\)"):
         zs.transform(np.zeros((10, 2)), groups=[0, 1])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"context": 2, "rolling_windows": (3, 8), "robust": True},
+        {"detrend": "median", "detrend_window": 500, "notch_freq": 50.0, "scope": "recording"},
+    ],
+    ids=["default", "context", "cleaning"],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_zscore_windower_is_its_three_parts_in_a_row(params, dtype):
+    X = rng.normal(2.0, 3.0, (3000, 2)).astype(dtype)
+    groups = np.repeat([0, 1, 2], 1000)
+    zs = ZScoreWindower(**params).fit(X, groups=groups)
+    parts = ZScoreWindower(**params)._parts()
+    Z = X
+    for part in parts:
+        Z = part.fit_transform(Z, groups=groups)
+    np.testing.assert_array_equal(zs.transform(X, groups=groups), Z)
+    assert Z.dtype == dtype
+    scaler = parts[1]
+    np.testing.assert_array_equal(zs.center_, scaler.center_)
+    np.testing.assert_array_equal(zs.get_feature_names_out(), parts[2].get_feature_names_out())
+
+
+def test_zscore_windower_parts_chain_in_a_pipeline_with_routing():
+    X = rng.normal(size=(2000, 1))
+    groups = np.repeat([0, 1], 1000)
+    params = {"context": 1, "detrend": "poly", "scope": "recording"}
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipeline = make_pipeline(*ZScoreWindower(**params)._parts()).fit(X, groups=groups)
+        np.testing.assert_array_equal(
+            pipeline.transform(X, groups=groups),
+            ZScoreWindower(**params).fit_transform(X, groups=groups),
+        )
+
+
+def test_recording_scaler_scales_in_place_without_copy():
+    X = rng.normal(5.0, 2.0, (1000, 1))
+    expected = RecordingScaler().fit(X).transform(X)
+    out = RecordingScaler(copy=False).fit(X).transform(X)
+    assert out is X
+    np.testing.assert_array_equal(X, expected)
+    frozen = rng.normal(size=(100, 1))
+    frozen.flags.writeable = False  # copied first rather than failing
+    RecordingScaler(copy=False).fit(frozen).transform(frozen)
+
+
+def test_pipeline_of_the_parts_is_saved_and_loaded(tmp_path):
+    X = rng.normal(size=(3000, 1))
+    y = (X[:, 0] > 0).astype(int)
+    pipeline = make_pipeline(
+        RecordingCleaner(detrend="poly"), RecordingScaler(), ContextFeatures(context=1)
+    ).fit(X, y)
+    dump_estimator(pipeline, tmp_path / "parts.skion")
+    restored = load_estimator(tmp_path / "parts.skion")
+    np.testing.assert_array_equal(restored.transform(X), pipeline.transform(X))

@@ -22,7 +22,7 @@ from ..datasets import read_recording
 from ..metrics import f1_summary, per_class_report
 from ..pipelines import make_unet_pipeline
 from ..preprocessing import resample_recordings
-from ..windowing import segment_bounds
+from ..windowing import Recordings
 from ._errors import CommandError, say
 
 __all__ = [
@@ -99,7 +99,7 @@ def _conditions(data, recording):
         "units": recording.units,
         "channel": recording.channel_name,
         "n_samples": len(X),
-        "n_recordings": len(segment_bounds(len(X), groups)[0]),
+        "n_recordings": len(Recordings(len(X), groups)),
         "open_channels": [int(k) for k in np.unique(y)],
         "current_range": [float(v) for v in np.quantile(X[:, 0], [0.001, 0.999])],
     }

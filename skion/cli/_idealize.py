@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..windowing import segment_bounds
+from ..windowing import Recordings
 from ._errors import CommandError
 from ._files import _cleaning_at, _match_rate, calibrated_counts, read_data
 from ._kinetics import write_events
@@ -50,9 +50,9 @@ def idealize(
         return idealize_unet(data, out, reading=reading, summary=summary, events=events, echo=echo)
     recording = read_data(data, **reading)
     X, rate, groups = recording.X.astype("float64"), recording.sampling_rate, recording.groups
-    starts, ends = segment_bounds(len(X), groups)
+    recordings = Recordings(len(X), groups)
     echo(
-        f"idealizing {len(X):,} samples at {rate:g} Hz in {len(starts)} recording(s) "
+        f"idealizing {len(X):,} samples at {rate:g} Hz in {len(recordings)} recording(s) "
         "without labels ..."
     )
     tic = time.perf_counter()
@@ -65,8 +65,8 @@ def idealize(
         n_jobs=n_jobs,  # recordings and candidate lattices on threads
         verbose=int(verbose),
     )
-    model.fit(X, groups=groups)
-    codes, baseline = model._decode(X, groups, kind="argmax")
+    model.fit(X, groups=recordings)
+    codes, baseline = model._decode(X, recordings, kind="argmax")
     counts = model.classes_[codes]
     pd.DataFrame({"time": recording.time, "open_channels": counts}).to_csv(out, index=False)
     units = recording.units
@@ -80,15 +80,15 @@ def idealize(
     if events is not None:
         write_events(counts, rate, groups, X, events, echo)
     if summary is not None:
-        recordings = [
+        rows_of = [
             {
                 "recording": i,
-                "first_row": int(s),
-                "n_samples": int(e - s),
-                "closed_level": float(baseline[s:e].mean()),
-                "open_probability": float(counts[s:e].mean() / model.n_channels_),
+                "first_row": rows.start,
+                "n_samples": rows.stop - rows.start,
+                "closed_level": float(baseline[rows].mean()),
+                "open_probability": float(counts[rows].mean() / model.n_channels_),
             }
-            for i, (s, e) in enumerate(zip(starts, ends, strict=True))
+            for i, rows in enumerate(recordings)
         ]
         report = {
             "sampling_rate": rate,
@@ -107,7 +107,7 @@ def idealize(
             "open_probability_model": model.open_probability_,
             "em_iterations": model.n_iter_,
             "converged": model.converged_,
-            "recordings": recordings,
+            "recordings": rows_of,
         }
         Path(summary).write_text(json.dumps(report, indent=2))
         echo(f"wrote {summary}")

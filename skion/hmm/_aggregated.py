@@ -20,7 +20,7 @@ from .._strict import StrictParamsMixin
 from .._threads import map_threads, one_blas_thread
 from ..preprocessing._cleaning import check_below_nyquist
 from ..preprocessing._lattice import lattice_baseline, lattice_coherence
-from ..windowing import segment_bounds
+from ..windowing import Recordings
 from ._aggregated_chain import AggregatedChain, rate_bounds, stationary
 from ._baseline import fit_baseline
 from ._calibration import (
@@ -444,8 +444,8 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
 
     def _split(self, X, groups):
         x = np.asarray(X[:, 0], dtype=np.float64)
-        starts, ends = segment_bounds(len(x), groups)
-        return [x[s:e] for s, e in zip(starts, ends, strict=True)], starts, ends
+        recordings = Recordings(len(x), groups)
+        return [x[rows] for rows in recordings], recordings
 
     def _undo_filter(self, xs, cutoff):
         """Every recording's current with the amplifier's filter at ``cutoff`` undone."""
@@ -952,22 +952,20 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
             X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
             check_signal_range(X)
             y = self._check_labels(y)
-        xs, starts, ends = self._split(X, groups)
+        xs, recordings = self._split(X, groups)
+        ys = None if y is None else [y[rows] for rows in recordings]
         cutoff = self._find_filter(xs)
         hum = None if self.line_freq is None else self.line_freq * self.n_harmonics
         self._decimation = decimation(cutoff, self.sampling_rate, hum)
         xs = self._undo_filter(xs, cutoff)
         if self._decimation > 1:  # the model runs on every k-th sample (phase 0)
             step = self._decimation
-            if y is not None:
-                y = np.concatenate([y[s:e:step] for s, e in zip(starts, ends, strict=True)])
             xs = [x[::step] for x in xs]
-            ends = np.cumsum([len(x) for x in xs])
-            starts = ends - np.diff(ends, prepend=0)
+            ys = None if ys is None else [labels[::step] for labels in ys]
         dt = 1.0 / self._model_rate()
         self._drift_kind = _MOVING_MEAN
         if y is not None:
-            params, baselines, labels = self._supervised_start(xs, y, starts, ends, dt)
+            params, baselines, labels = self._supervised_start(xs, ys, dt)
         else:
             params, baselines = self._unsupervised_start(xs, dt)
             labels = None
@@ -1378,9 +1376,8 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
             raise ValueError("y must hold open-channel counts (non-negative integers).")
         return y.astype(np.int64)
 
-    def _supervised_start(self, xs, y, starts, ends, dt):
-        labels = [y[s:e] for s, e in zip(starts, ends, strict=True)]
-        top = int(y.max())
+    def _supervised_start(self, xs, labels, dt):
+        top = max(int(k.max()) for k in labels)
         n_channels = top if self.n_channels == "auto" else int(self.n_channels)
         if top > n_channels:
             raise ValueError(
@@ -1497,8 +1494,8 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
         check_signal_range(X)
-        recordings, starts, _ = self._split(X, groups)
-        recordings = self._undo_filter(recordings, self.filter_cutoff_)
+        xs, recordings = self._split(X, groups)
+        xs = self._undo_filter(xs, self.filter_cutoff_)
         step = self._decimation
         params = self._params
         weights = self._count_weights(params)
@@ -1510,8 +1507,8 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
         baseline = np.empty(len(X))
         # every phase of a decimated recording is decoded as a series of its own
         series = [
-            (slice(start + phase, start + len(x), step), x[phase::step])
-            for start, x in zip(starts, recordings, strict=True)
+            (slice(rows.start + phase, rows.stop, step), x[phase::step])
+            for rows, x in zip(recordings, xs, strict=True)
             for phase in range(step)
         ]
 

@@ -14,7 +14,7 @@ from .._labels import encode_labels
 from .._requests import RecordingRequestsMixin
 from .._signal import check_signal_range
 from .._strict import StrictParamsMixin
-from ..windowing import segment_bounds
+from ..windowing import Recordings
 from ._count_kernels import chunked_forward_backward, chunked_viterbi
 from ._forward_backward import forward_backward
 from ._viterbi import viterbi
@@ -159,9 +159,9 @@ class HMMClassifier(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
         n_classes = len(classes)
 
         counts = np.full((n_classes, n_classes), float(self.pseudo_count))
-        _, ends = segment_bounds(len(X), groups)
+        recordings = Recordings(len(X), groups)
         inside = np.ones(len(X) - 1, dtype=bool)  # pair (t, t + 1) within one recording
-        inside[ends[:-1] - 1] = False
+        inside[recordings.ends[:-1] - 1] = False
         np.add.at(counts, (codes[:-1][inside], codes[1:][inside]), 1.0)
         rows = counts.sum(axis=1, keepdims=True)
         # A class seen only at a recording's end with pseudo_count=0 has no outgoing
@@ -250,11 +250,11 @@ class HMMClassifier(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
         else:
             out = np.empty(len(X), dtype=np.min_scalar_type(n_classes))
         hmmlearn_model = self._hmmlearn_model()
-        for start, end in zip(*segment_bounds(len(X), groups), strict=True):
+        for rows in Recordings(len(X), groups):
             if self.implementation in ("auto", "compiled"):
-                self._decode_compiled(X[start:end], kind, out[start:end])
+                self._decode_compiled(X[rows], kind, out[rows])
                 continue
-            part = X[start:end].astype(np.float64, copy=False)
+            part = X[rows].astype(np.float64, copy=False)
             if hmmlearn_model is not None:
                 if kind == "viterbi":
                     result = hmmlearn_model.predict(part)
@@ -263,7 +263,7 @@ class HMMClassifier(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
             else:
                 decode = viterbi if kind == "viterbi" else forward_backward
                 result = decode(self._log_emission(part), self.transmat_, self.startprob_)
-            out[start:end] = result.argmax(axis=1) if kind == "argmax" else result
+            out[rows] = result.argmax(axis=1) if kind == "argmax" else result
         return out
 
     def _decode_compiled(self, X, kind, out):

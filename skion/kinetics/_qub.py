@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.utils._param_validation import Interval
 
 from .._strict import validate_params
-from ..windowing import segment_bounds
+from ..windowing import Recordings
 from ._event_table import EVENT_COLUMNS, check_unitary_current, sample_interval
 
 __all__ = ["read_dwt", "write_dwt"]
@@ -76,22 +76,19 @@ def write_dwt(events, path, *, unitary_current=1.0) -> None:
     dt = sample_interval(events)
     level = events["level"].to_numpy().astype(np.int64)
     classes = " ".join(f"{c * unitary_current:.10g} 0" for c in range(level.max() + 1))
-    starts, ends = segment_bounds(len(events), events["recording"].to_numpy())
     start = events["start"].to_numpy()
     duration_ms = events["duration"].to_numpy() * 1e3
     offset = 0.0  # end of the previous recording on the file's time axis (s)
     lines = []
-    for segment, (first, stop) in enumerate(zip(starts, ends, strict=True), start=1):
+    for segment, rows in enumerate(Recordings(len(events), events["recording"]), start=1):
+        first, last = rows.start, rows.stop - 1
         lines.append(
-            f"Segment: {segment} Dwells: {stop - first} Sampling(ms): {dt * 1e3:.12g} "
+            f"Segment: {segment} Dwells: {rows.stop - first} Sampling(ms): {dt * 1e3:.12g} "
             f"Start(ms): {(offset + start[first]) * 1e3:.12g} ClassCount: {level.max() + 1} "
             + classes
         )
-        lines.extend(
-            f"{c}\t{d:.12g}"
-            for c, d in zip(level[first:stop], duration_ms[first:stop], strict=True)
-        )
-        offset += start[stop - 1] + duration_ms[stop - 1] / 1e3
+        lines.extend(f"{c}\t{d:.12g}" for c, d in zip(level[rows], duration_ms[rows], strict=True))
+        offset += start[last] + duration_ms[last] / 1e3
     with open(path, "w", encoding="ascii") as stream:
         stream.write("\n".join(lines) + "\n")
 

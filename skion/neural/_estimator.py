@@ -27,7 +27,7 @@ from .._persistence import dump_estimator, load_estimator
 from .._progress import progress
 from .._requests import RecordingRequestsMixin
 from .._strict import StrictParamsMixin
-from ..windowing import gather_windows, plan_windows, segment_bounds, stitch_windows
+from ..windowing import Recordings, gather_windows, plan_windows, stitch_windows
 from ._batches import window_batches
 from ._callbacks import BatchLoss, ValidationScores, make_lr_schedule
 from ._precision import mixed_policy, policy_scope
@@ -412,8 +412,9 @@ class SequenceUNetClassifier(
         self, X, y_encoded, weight, groups, validation_data, classes, per_class, rng
     ):
         """``(plan, training window indices, (x, y, weight) windows, validation windows)``."""
-        window = self._window(self.window_size, X, groups)
-        plan = plan_windows(len(X), window, groups=groups)
+        recordings = Recordings(len(X), groups)
+        window = self._window(self.window_size, recordings)
+        plan = plan_windows(len(X), window, groups=recordings)
         windows = _training_windows(X, y_encoded, weight, plan)
         if validation_data is None:
             train, val = self._split_windows(plan.n_windows, rng)
@@ -526,7 +527,8 @@ class SequenceUNetClassifier(
                 f"(classes of y: {classes.tolist()})."
             )
         y_encoded = np.searchsorted(classes, y_val)
-        plan = plan_windows(len(X_val), self._window(window, X_val, groups_val), groups=groups_val)
+        recordings = Recordings(len(X_val), groups_val)
+        plan = plan_windows(len(X_val), self._window(window, recordings), groups=recordings)
         return _training_windows(X_val, y_encoded, per_class[y_encoded], plan)
 
     def _initial_model(self, n_features, classes):
@@ -572,11 +574,10 @@ class SequenceUNetClassifier(
         return np.sort(order[n_val:]), np.sort(order[:n_val])
 
     @staticmethod
-    def _window(requested, X, groups):
+    def _window(requested, recordings):
         """Window length: a multiple of 125, no longer than the longest recording needs."""
         multiple = min_window_multiple()
-        starts, ends = segment_bounds(len(X), groups)
-        longest = int((ends - starts).max())
+        longest = int(recordings.lengths.max())
         return multiple * min(math.ceil(requested / multiple), math.ceil(longest / multiple))
 
     # --------------------------------------------------------------- prediction
@@ -600,8 +601,10 @@ class SequenceUNetClassifier(
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float32, reset=False)
-        window = self._window(self.predict_window_size or self.window_size, X, groups)
-        plan = plan_windows(len(X), window, margin=int(self.predict_margin * window), groups=groups)
+        recordings = Recordings(len(X), groups)
+        window = self._window(self.predict_window_size or self.window_size, recordings)
+        margin = int(self.predict_margin * window)
+        plan = plan_windows(len(X), window, margin=margin, groups=recordings)
         proba = np.empty((len(X), len(self.classes_)), dtype=np.float32)
         chunk = max(1, _PREDICT_CHUNK_ROWS // (window * (2 if self.tta_flip else 1)))
         n_chunks = math.ceil(plan.n_windows / chunk)

@@ -86,10 +86,10 @@ class RecordingCleaner(
     --------
     >>> import numpy as np
     >>> from skion.preprocessing import RecordingCleaner
-    >>> ramp = np.arange(6.0)[:, None] + np.array([[0], [0], [3], [3], [0], [0]])
+    >>> ramps = np.array([[0.0], [1.0], [2.0], [10.0], [12.0], [14.0]])  # two recordings
     >>> cleaner = RecordingCleaner(detrend="poly", detrend_anchor="start")
-    >>> cleaner.fit_transform(ramp, groups=[0, 0, 0, 1, 1, 1]).ravel()
-    array([0., 0., 3., 3., 0., 0.])
+    >>> cleaner.fit_transform(ramps, groups=[0, 0, 0, 1, 1, 1]).ravel().round(6)
+    array([ 0.,  0.,  0., 10., 10., 10.])
     """
 
     _parameter_constraints: dict = {

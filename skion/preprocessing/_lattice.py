@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -19,7 +20,7 @@ from sklearn.utils.validation import (
 from .._requests import RecordingRequestsMixin
 from .._signal import check_signal_range
 from .._strict import StrictParamsMixin
-from ..windowing import segment_bounds
+from ..windowing import Recordings
 from ._cleaning import check_below_nyquist, remove_trend
 from ._recordings import RecordingTransformerMixin
 
@@ -132,7 +133,7 @@ def lattice_baseline(
     return reference + step / (2 * np.pi) * drift_phase + hum
 
 
-def _check_anchoring(residual, bounds, step):
+def _check_anchoring(residual, recordings, step):
     """Warn about training recordings whose lattice baseline is whole steps off their labels.
 
     ``residual`` is the cleaned current less the labelled channels: about zero where the
@@ -141,9 +142,7 @@ def _check_anchoring(residual, bounds, step):
     the coarse trend) starts more than half a step from the others' is cleaned whole
     steps off, and a model trained after it learns counts shifted by that many channels.
     """
-    offsets = np.array(
-        [np.median(residual[start:end]) / step for start, end in zip(*bounds, strict=True)]
-    )
+    offsets = np.array([np.median(residual[rows]) / step for rows in recordings])
     whole = np.round(offsets)
     off = np.flatnonzero((whole != 0) & (np.abs(offsets - whole) < 0.25))
     if off.size:
@@ -343,15 +342,15 @@ class LatticeDetrender(
                 "or give both step and closed_level as numbers."
             )
         current = X[:, 0].astype(np.float64)
-        bounds = segment_bounds(len(current), groups)
-        coarse = self._coarse(current, bounds)
+        recordings = Recordings(len(current), groups)
+        coarse = recordings.apply(self._coarse, current)
         step = None if self.step == "auto" else float(self.step)
         level = None if self.closed_level == "auto" else float(self.closed_level)
         if learn:
             counts = check_counts(y, len(current))
-            step, level = self._learn_lattice(coarse, counts, bounds, step, level)
+            step, level = self._learn_lattice(coarse, counts, recordings, step, level)
         self.step_, self.closed_level_ = float(step), float(level)
-        cleaned = coarse - self._baseline(coarse, bounds)
+        cleaned = coarse - recordings.apply(self._baseline, coarse)
         self.coherence_ = lattice_coherence(cleaned, self.step_, self.block)
         if self.coherence_ < 4.0 / self.block:
             warnings.warn(
@@ -363,7 +362,7 @@ class LatticeDetrender(
                 stacklevel=3,  # the caller of fit (through _fit_context)
             )
         elif learn:
-            _check_anchoring(cleaned - self.step_ * counts, bounds, self.step_)
+            _check_anchoring(cleaned - self.step_ * counts, recordings, self.step_)
         return self
 
     def transform(self, X: ArrayLike, groups: ArrayLike | None = None) -> np.ndarray:
@@ -388,9 +387,9 @@ class LatticeDetrender(
         out = np.array(X, copy=True)
         # one recording at a time: the temporaries (float64 and complex copies of the
         # current) stay the size of the longest recording, not of X
-        for start, end in zip(*segment_bounds(len(X), groups), strict=True):
-            coarse = self._coarse(X[start:end, 0].astype(np.float64), None)
-            out[start:end, 0] = coarse - self._baseline(coarse, None)
+        for rows in Recordings(len(X), groups):
+            coarse = self._coarse(X[rows, 0].astype(np.float64))
+            out[rows, 0] = coarse - self._baseline(coarse)
         return out
 
     def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
@@ -416,34 +415,22 @@ class LatticeDetrender(
         return tags
 
     # ---------------------------------------------------------------- helpers
-    def _coarse(self, current, bounds):
-        """The current with each recording's polynomial trend removed (start-anchored).
+    def _coarse(self, current):
+        """One recording's current with its polynomial trend removed (start-anchored)."""
+        return remove_trend(current[:, None], "poly", degree=self.degree, anchor="start")[:, 0]
 
-        ``bounds=None``: ``current`` is one recording.
-        """
-        coarse = current.copy()
-        bounds = bounds or segment_bounds(len(current))
-        for start, end in zip(*bounds, strict=True):
-            part = coarse[start:end, None]
-            coarse[start:end] = remove_trend(part, "poly", degree=self.degree, anchor="start")[:, 0]
-        return coarse
+    def _baseline(self, coarse, step=None, level=None):
+        """The lattice baseline of one recording (``closed_level_`` plus drift and hum)."""
+        return lattice_baseline(
+            coarse,
+            step=self.step_ if step is None else step,
+            reference=self.closed_level_ if level is None else level,
+            block=self.block,
+            line_freq=self.line_freq,
+            sampling_rate=self.sampling_rate,
+        )
 
-    def _baseline(self, coarse, bounds, step=None, level=None):
-        """The lattice baseline of every row (``closed_level_`` plus drift and hum)."""
-        baseline = np.empty_like(coarse)
-        bounds = bounds or segment_bounds(len(coarse))
-        for start, end in zip(*bounds, strict=True):
-            baseline[start:end] = lattice_baseline(
-                coarse[start:end],
-                step=self.step_ if step is None else step,
-                reference=self.closed_level_ if level is None else level,
-                block=self.block,
-                line_freq=self.line_freq,
-                sampling_rate=self.sampling_rate,
-            )
-        return baseline
-
-    def _learn_lattice(self, coarse, counts, bounds, step, level):
+    def _learn_lattice(self, coarse, counts, recordings, step, level):
         """Step and closed level from the labelled training rows.
 
         The step is the within-block least-squares slope of the current on the counts
@@ -454,7 +441,7 @@ class LatticeDetrender(
         recordings' first rows, where the coarse trend anchors every recording.
         """
         if step is None:
-            parts = [(coarse[a:b], counts[a:b]) for a, b in zip(*bounds, strict=True)]
+            parts = [(coarse[rows], counts[rows]) for rows in recordings]
             step = within_block_step(parts, self.block)
             if step is None:
                 raise ValueError(
@@ -476,10 +463,10 @@ class LatticeDetrender(
                             coarse[start : start + self.block]
                             - step * counts[start : start + self.block]
                         )
-                        for start in bounds[0]
+                        for start in recordings.starts
                     ]
                 )
             )
-            baseline = self._baseline(coarse, bounds, step, level)
-            level = float(np.mean(baseline[bounds[0]]))
+            baseline = recordings.apply(partial(self._baseline, step=step, level=level), coarse)
+            level = float(np.mean(baseline[recordings.starts]))
         return step, level

@@ -16,7 +16,7 @@ from .._requests import RecordingRequestsMixin
 from .._signal import check_signal_range
 from .._strict import StrictParamsMixin
 from ..exceptions import RigMismatchWarning
-from ..windowing import segment_bounds
+from ..windowing import Recordings
 from ._cleaning import check_below_nyquist
 from ._lattice import check_counts, within_block_step
 from ._recordings import RecordingTransformerMixin
@@ -353,12 +353,12 @@ class LatticeScaler(
         level, too few rows, too much noise) is calibrated from its labels, with a warning.
         """
         out = np.array(X, copy=True)
-        rows = []
-        for i, (start, stop) in enumerate(zip(*segment_bounds(len(X), groups), strict=True)):
+        table = []
+        for i, rows in enumerate(Recordings(len(X), groups)):
             try:
-                units, calibration = self._calibrate_one(X[start:stop, 0], i, start, stop)
+                units, calibration = self._calibrate_one(X[rows, 0], i, rows)
             except ValueError as error:
-                labelled = None if counts is None else self._labelled_one(X, counts, start, stop)
+                labelled = None if counts is None else self._labelled_one(X[rows, 0], counts[rows])
                 if labelled is None:
                     raise
                 units, calibration = labelled
@@ -368,9 +368,9 @@ class LatticeScaler(
                     RigMismatchWarning,
                     stacklevel=5,
                 )
-            out[start:stop, 0] = self._unfiltered(units, calibration[-1])
-            rows.append((int(start), int(stop), *calibration))
-        return out, pd.DataFrame(rows, columns=_COLUMNS)
+            out[rows, 0] = self._unfiltered(units, calibration[-1])
+            table.append((rows.start, rows.stop, *calibration))
+        return out, pd.DataFrame(table, columns=_COLUMNS)
 
     def _unfiltered(self, units, cutoff):
         """``units`` with the filter at ``cutoff`` Hz undone, if asked and one was found."""
@@ -410,9 +410,9 @@ class LatticeScaler(
             )
         return agreements
 
-    def _labelled_one(self, X, counts, start, stop):
+    def _labelled_one(self, current, labels):
         """Units and calibration of one recording from its labels, or None."""
-        x, labels = X[start:stop, 0].astype(np.float64), counts[start:stop]
+        x = current.astype(np.float64)
         units, step = self._units_from_labels(x, labels)
         if units is None:
             return None
@@ -439,7 +439,7 @@ class LatticeScaler(
         )
         return (x - baseline) / step, step
 
-    def _calibrate_one(self, current, index, start, stop):
+    def _calibrate_one(self, current, index, rows):
         # imported here: skion.hmm imports skion.preprocessing's helpers at its import
         from ..hmm import AggregatedHMM
 
@@ -456,7 +456,7 @@ class LatticeScaler(
             hmm.fit(x[: self.calibration_rows])
         except ValueError as error:
             raise ValueError(
-                f"Recording {index} (rows {start}-{stop}) cannot be put in open-channel "
+                f"Recording {index} (rows {rows.start}-{rows.stop}) cannot be put in open-channel "
                 f"units: {error}"
             ) from error
         baseline = hmm.predict_baseline(x)

@@ -11,7 +11,7 @@ from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval
 
 from .._strict import validate_params
-from ..windowing import segment_bounds
+from ..windowing import Recordings
 
 __all__ = ["resample_recordings"]
 
@@ -85,13 +85,13 @@ def resample_recordings(X, groups=None, *, sampling_rate, target_rate):
             f"in a ratio of integers with a denominator up to {_MAX_DENOMINATOR}."
         )
     up, down = ratio.numerator, ratio.denominator
-    starts, ends = segment_bounds(len(X), groups)
     pieces, out_groups, rows, offset = [], [], [], 0
-    for index, (start, end) in enumerate(zip(starts, ends, strict=True)):
-        piece = X[start:end]
+    for index, recording in enumerate(Recordings(len(X), groups)):
+        piece = X[recording]
+        n_in = len(piece)
         if up != down:
             piece = resample_poly(piece, up, down, axis=0, padtype="line")
-        nearest = (np.arange(end - start, dtype=np.int64) * up + down // 2) // down
+        nearest = (np.arange(n_in, dtype=np.int64) * up + down // 2) // down
         rows.append(offset + np.minimum(nearest, len(piece) - 1))
         pieces.append(piece)
         out_groups.append(np.full(len(piece), index, dtype=np.int64))

@@ -69,7 +69,7 @@ class RecordingScaler(
     >>> from skion.preprocessing import RecordingScaler
     >>> X = np.array([[1.0], [3.0], [10.0], [30.0]])
     >>> RecordingScaler().fit(X).transform(X).ravel().round(2)
-    array([-0.9 , -0.73, -0.14,  1.77])
+    array([-0.87, -0.7 , -0.09,  1.66])
     >>> RecordingScaler(scope="recording").fit_transform(X, groups=[0, 0, 1, 1]).ravel()
     array([-1.,  1., -1.,  1.])
     """
