@@ -1,12 +1,15 @@
-"""Formats read through neo (WinEDR, WinWCP, AxoGraph, NIX): files the tests write, read back.
+"""Formats read through neo (WinEDR, WinWCP, AxoGraph, NIX, Spike2): files the tests write,
+read back, and a public Spike2 sample file.
 
 The WinEDR, WinWCP and AxoGraph writers below follow the formats' published layouts (the
 Strathclyde Electrophysiology Software file formats; AxoGraph's file format notes), as
-neo's readers parse them; NIX files are written by neo itself.
+neo's readers parse them; NIX files are written by neo itself. neo has no Spike2 writer:
+the Spike2 tests read neo's own sample file (tests/data/README.md).
 """
 
 import struct
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -232,3 +235,37 @@ def test_the_command_line_idealizes_a_winedr_file(tmp_path, capsys):
     assert main(["idealize", str(path), "--out", str(out)]) == 0
     counts = np.loadtxt(out, delimiter=",", skiprows=1)[:, 1]
     assert (counts == y).mean() > 0.95
+
+
+SPIKE2 = Path(__file__).parent / "data" / "spike2_respiration.smr"
+
+
+def _spike2_in_pa(tmp_path):
+    """The sample file with its waveform's unit changed from Volts to pA (the SON channel
+    header stores it as a 5-character Pascal string), so that it holds a current."""
+    data = SPIKE2.read_bytes()
+    assert data.count(b"\x05Volts") >= 1
+    path = tmp_path / "respiration_pa.smr"
+    path.write_bytes(data.replace(b"\x05Volts", b"\x02pA   "))
+    return path
+
+
+def test_a_spike2_file_without_a_current_is_refused_with_its_channels():
+    with pytest.raises(ValueError, match=r"no channel holds a current .*'Respi' \(Volts\)"):
+        read_recording(SPIKE2)
+    with pytest.raises(ValueError, match=r"unit 'Volts'.* neither a current"):
+        read_recording(SPIKE2, channel="Respi")
+
+
+def test_a_spike2_waveform_in_pa_is_read_with_its_rate(tmp_path):
+    path = _spike2_in_pa(tmp_path)
+    rec = read_recording(path)
+    assert rec.channel_name == "Respi" and rec.units == "pA"
+    assert rec.sampling_rate == pytest.approx(200.80321285)
+    assert rec.X.shape == (45_688, 1) and np.all(rec.groups == 0)
+    reader = neo.rawio.Spike2RawIO(filename=str(path))
+    reader.parse_header()
+    raw = reader.get_analogsignal_chunk(0, 0, stream_index=0, channel_indexes=[0])
+    expected = reader.rescale_signal_raw_to_float(raw, dtype="float64", stream_index=0)
+    np.testing.assert_allclose(rec.X[:, 0], expected[:, 0], rtol=1e-6)
+    assert np.ptp(rec.X) > 0  # a real trace, not a constant

@@ -208,7 +208,8 @@ def _add_reading_options(command, *, folder=False):
     command.add_argument(
         "data",
         help=".csv (signal[,time][,open_channels][,recording]; any constant rate), .abf, or "
-        "with the neo extra .edr, .wcp (WinEDR, WinWCP), .axgd, .axgx (AxoGraph), .nix; "
+        "with the neo extra .edr, .wcp (WinEDR, WinWCP), .axgd, .axgx (AxoGraph), .nix, "
+        ".smr (CED Spike2); "
         "with the nwb extra .nwb (Neurodata Without Borders)"
         + ("; or a folder of such files (--out is then a folder)" if folder else ""),
     )

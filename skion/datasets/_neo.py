@@ -16,14 +16,15 @@ from ._channels import choose_channel, stack_sweeps
 
 __all__ = ["NEO_FORMATS", "read_neo_channel"]
 
-#: File suffix -> (neo raw reader, what writes it). Only formats with a test that writes a
-#: file and reads it back are listed.
+#: File suffix -> (neo raw reader, what writes it). Only formats with a test that reads a
+#: file (one the test writes, or a public sample in tests/data) are listed.
 NEO_FORMATS = {
     ".edr": ("WinEdrRawIO", "WinEDR (Strathclyde Electrophysiology Software)"),
     ".wcp": ("WinWcpRawIO", "WinWCP (Strathclyde Electrophysiology Software)"),
     ".axgd": ("AxographRawIO", "AxoGraph"),
     ".axgx": ("AxographRawIO", "AxoGraph X"),
     ".nix": ("NIXRawIO", "NIX (neo's own HDF5 format; any format neo reads can be saved as it)"),
+    ".smr": ("Spike2RawIO", "CED Spike2 (32-bit SON)"),
 }
 
 

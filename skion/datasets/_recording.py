@@ -271,7 +271,8 @@ def read_recording(path, *, sampling_rate=None, channel=None, units=None, batch_
 
     One reader for the formats skion's command line takes: a CSV file, an Axon Binary
     Format (``.abf``) file, or (with the ``neo`` extra) a WinEDR (``.edr``), WinWCP
-    (``.wcp``), AxoGraph (``.axgd``, ``.axgx``) or NIX (``.nix``) file, or (with the
+    (``.wcp``), AxoGraph (``.axgd``, ``.axgx``), NIX (``.nix``) or CED Spike2 (``.smr``)
+    file, or (with the
     ``nwb`` extra) a Neurodata Without Borders (``.nwb``, HDF5) file. Rows come back in
     file order, one per time sample.
 
@@ -283,7 +284,7 @@ def read_recording(path, *, sampling_rate=None, channel=None, units=None, batch_
     first of several being a constant-rate time. Recordings are marked by a
     ``recording`` (or ``sweep``) column, or by the time jumping back.
 
-    **ABF, WinEDR, WinWCP, AxoGraph, NIX.** Rate, channel names and units come from the
+    **ABF, WinEDR, WinWCP, AxoGraph, NIX, Spike2.** Rate, channel names and units come from the
     file; every sweep (record, episode, segment) is a recording. The default channel is the
     first current (or conductance) channel. The formats other than ABF are read by neo,
     one channel and one segment at a time.
@@ -299,8 +300,8 @@ def read_recording(path, *, sampling_rate=None, channel=None, units=None, batch_
     Parameters
     ----------
     path : str or path-like
-        A ``.csv``, ``.abf``, ``.edr``, ``.wcp``, ``.axgd``, ``.axgx``, ``.nix`` or
-        ``.nwb`` file.
+        A ``.csv``, ``.abf``, ``.edr``, ``.wcp``, ``.axgd``, ``.axgx``, ``.nix``,
+        ``.smr`` or ``.nwb`` file.
     sampling_rate : float, default=None
         Samples per second (Hz). Required for a CSV without a time column; checked
         against the file's rate otherwise.
