@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
-
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._requests import RecordingRequestsMixin
@@ -125,18 +122,12 @@ class ZScoreWindower(
            [ 1.5 ,  1.24,  1.5 ]])
     """
 
+    # the parameters of its parts, checked by the same constraints (the scaler's ``copy``
+    # is not one: the scaler always scales the cleaner's copy in place)
     _parameter_constraints: dict = {
-        "context": [Interval(Integral, 0, None, closed="left")],
-        "rolling_windows": ["array-like"],
-        "scope": [StrOptions({"global", "recording"})],
-        "robust": ["boolean"],
-        "detrend": [StrOptions({"poly", "median"}), None],
-        "detrend_degree": [Interval(Integral, 0, None, closed="left")],
-        "detrend_window": [Interval(Integral, 2, None, closed="left")],
-        "detrend_anchor": [StrOptions({"mean", "start"})],
-        "notch_freq": [Interval(Real, 0, None, closed="neither"), None],
-        "notch_quality": [Interval(Real, 0, None, closed="neither")],
-        "sampling_rate": [Interval(Real, 0, None, closed="neither")],
+        **RecordingCleaner._parameter_constraints,
+        **{k: v for k, v in RecordingScaler._parameter_constraints.items() if k != "copy"},
+        **ContextFeatures._parameter_constraints,
     }
 
     def __init__(
@@ -254,17 +245,13 @@ class ZScoreWindower(
         return tags
 
     def _parts(self) -> tuple[RecordingCleaner, RecordingScaler, ContextFeatures]:
-        """The three transformers this one chains, set from its parameters."""
-        cleaner = RecordingCleaner(
-            notch_freq=self.notch_freq,
-            notch_quality=self.notch_quality,
-            detrend=self.detrend,
-            detrend_degree=self.detrend_degree,
-            detrend_window=self.detrend_window,
-            detrend_anchor=self.detrend_anchor,
-            sampling_rate=self.sampling_rate,
-        )
-        scaler = RecordingScaler(scope=self.scope, robust=self.robust, copy=False)
-        context = ContextFeatures(context=self.context, rolling_windows=self.rolling_windows)
-        # numpy in and out whatever the global transform_output: this one wraps its own
-        return tuple(part.set_output(transform="default") for part in (cleaner, scaler, context))
+        """The three transformers this one chains, set from its parameters; numpy in and
+        out whatever the global ``transform_output`` (this one wraps its own output)."""
+        params = self.get_params()
+
+        def made(part, **fixed):
+            own = {name: params[name] for name in part._get_param_names() if name in params}
+            return part(**own, **fixed).set_output(transform="default")
+
+        # the scaler scales the cleaner's copy in place
+        return made(RecordingCleaner), made(RecordingScaler, copy=False), made(ContextFeatures)
