@@ -32,9 +32,9 @@ from pathlib import Path
 import numpy as np
 from sklearn import config_context
 
-from skion._persistence import dump_estimator
 from skion.datasets import make_patch_clamp
 from skion.exceptions import RigMismatchWarning
+from skion.model_files import dump_estimator
 from skion.neural import PRETRAINED_UNET_PATH
 from skion.pipelines import make_unet_pipeline
 

@@ -5,8 +5,8 @@ import pytest
 import skops.io
 
 from skion import SequenceUNetClassifier
-from skion._persistence import ModelFileError, read_model_file
 from skion.datasets import make_telegraph
+from skion.model_files import ModelFileError, read_model_file
 
 TINY = {"window_size": 125, "filters": 2, "depth": 1, "epochs": 1}
 

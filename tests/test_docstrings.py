@@ -23,6 +23,7 @@ MODULES = [
     "skion.hmm",
     "skion.kinetics",
     "skion.metrics",
+    "skion.model_files",
     "skion.neural",
     "skion.pipelines",
     "skion.preprocessing",

@@ -14,7 +14,9 @@ from sklearn.base import BaseEstimator
 
 import skion
 from skion import HMMClassifier, LatticeDetrender, SequenceUNetClassifier
-from skion._persistence import (
+from skion.cli import main
+from skion.datasets import make_telegraph
+from skion.model_files import (
     TRUSTED_TYPES,
     ModelFileError,
     convert_model_file,
@@ -22,8 +24,6 @@ from skion._persistence import (
     load_estimator,
     read_model_file,
 )
-from skion.cli import main
-from skion.datasets import make_telegraph
 
 
 class Payload:

@@ -11,9 +11,9 @@ import pytest
 from sklearn import config_context
 from sklearn.metrics import f1_score
 
-from skion._persistence import read_model_file
 from skion.cli import main
 from skion.datasets import make_patch_clamp
+from skion.model_files import read_model_file
 from skion.neural import PRETRAINED_UNET_PATH, load_pretrained_unet
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,8 +14,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from skion import SequenceUNetClassifier
-from skion._persistence import ModelFileError
 from skion.datasets import make_telegraph
+from skion.model_files import ModelFileError
 from skion.neural import encoder_layers
 
 #: Settings shared by the learning tests below: small, fast, constant learning rate.
@@ -272,7 +272,7 @@ def test_save_load_errors(telegraph, tiny_params, tmp_path):
     from sklearn.exceptions import NotFittedError
 
     from skion import HMMClassifier
-    from skion._persistence import dump_estimator
+    from skion.model_files import dump_estimator
 
     with pytest.raises(NotFittedError):
         SequenceUNetClassifier(**tiny_params).save(tmp_path / "x.skion")

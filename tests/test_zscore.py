@@ -8,7 +8,7 @@ import sklearn
 from sklearn.pipeline import Pipeline, make_pipeline
 
 from skion import ContextFeatures, RecordingCleaner, RecordingScaler, ZScoreWindower
-from skion._persistence import dump_estimator, load_estimator
+from skion.model_files import dump_estimator, load_estimator
 
 rng = np.random.default_rng(0)
 

@@ -126,7 +126,7 @@ def _info_command(args) -> int:
 
 
 def _convert_model_command(args) -> int:
-    from .._persistence import convert_model_file
+    from ..model_files import convert_model_file
 
     convert_model_file(args.model, args.out, trust=args.trust)
     print(f"wrote {args.out} (a data-only model file)")

@@ -2,7 +2,7 @@
 
 DATA is read by :func:`skion.datasets.read_recording` (a CSV at any constant rate, or an
 Axon Binary Format file), with the command's ``--sampling-rate``, ``--channel``,
-``--units`` and ``--batch-size``. A model file is the format of :mod:`skion._persistence`
+``--units`` and ``--batch-size``. A model file is the format of :mod:`skion.model_files`
 holding the fitted Pipeline and the conditions of its training data.
 """
 
@@ -17,9 +17,9 @@ import pandas as pd
 import sklearn
 import sklearn.pipeline
 
-from .._persistence import ModelFileError, dump_estimator, read_model_file
 from ..datasets import read_recording
 from ..metrics import f1_summary, per_class_report
+from ..model_files import ModelFileError, dump_estimator, read_model_file
 from ..pipelines import make_unet_pipeline
 from ..preprocessing import resample_recordings
 from ..windowing import Recordings

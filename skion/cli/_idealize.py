@@ -130,7 +130,7 @@ def unet_counts(recording, data):
     (``table``: one row per recording), at the file's rate, and predicted as read; counts
     never exceed the channels that calibration found.
     """
-    from .._persistence import read_model_file
+    from ..model_files import read_model_file
     from ..neural import PRETRAINED_UNET_PATH
 
     payload = read_model_file(PRETRAINED_UNET_PATH)

@@ -23,10 +23,10 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .._labels import encode_labels
-from .._persistence import dump_estimator, load_estimator
 from .._progress import progress
 from .._requests import RecordingRequestsMixin
 from .._strict import StrictParamsMixin
+from ..model_files import dump_estimator, load_estimator
 from ..windowing import Recordings, gather_windows, plan_windows, stitch_windows
 from ._batches import window_batches
 from ._callbacks import BatchLoss, ValidationScores, make_lr_schedule
@@ -688,7 +688,7 @@ class SequenceUNetClassifier(
 
         Raises
         ------
-        skion._persistence.ModelFileError
+        skion.model_files.ModelFileError
             (a ``ValueError``) when the file is missing, not a skion model file, of a
             newer format, or holds another kind of estimator.
         """

@@ -50,7 +50,7 @@ def load_pretrained_unet():
     >>> bool((y_pred == y).mean() > 0.95)
     True
     """
-    from .._persistence import read_model_file
+    from ..model_files import read_model_file
 
     if not PRETRAINED_UNET_PATH.is_file():
         raise FileNotFoundError(

@@ -40,7 +40,7 @@ def resolve_init_model(init_model) -> keras.Model:
                 raise ValueError(
                     f"init_model: {path} is not a readable .keras file ({error})"
                 ) from None
-        from .._persistence import load_estimator
+        from ..model_files import load_estimator
 
         return resolve_init_model(load_estimator(path))
     if hasattr(init_model, "steps"):  # a Pipeline, e.g. from a `skion fit` model file

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import sklearn
 
+from ._strict import validate_params
 from ._version import __version__
 
 __all__ = [
@@ -48,7 +49,17 @@ _ZIP_MAGIC = b"PK\x03\x04"
 
 
 class ModelFileError(ValueError):
-    """A file that is missing, unreadable, unsafe or not a skion model file."""
+    """A file that is missing, unreadable, unsafe or not a skion model file.
+
+    Examples
+    --------
+    >>> from skion.model_files import ModelFileError, read_model_file
+    >>> try:
+    ...     read_model_file("no_such_model.skion")
+    ... except ModelFileError as error:
+    ...     print(error)
+    no such model file: no_such_model.skion
+    """
 
 
 #: The classes a skion model file may hold beyond skops' defaults (scikit-learn's
@@ -70,15 +81,64 @@ TRUSTED_TYPES = (
 
 
 def trusted_types() -> list[str]:
-    """The types a skion model file may hold beyond skops' defaults, fully qualified."""
+    """The types a skion model file may hold beyond skops' defaults, fully qualified.
+
+    Returns
+    -------
+    names : list of str
+        ``module.qualname`` of skion's estimators and the fitted parts they hold.
+
+    Examples
+    --------
+    >>> from skion.model_files import trusted_types
+    >>> "skion.hmm._classifier.HMMClassifier" in trusted_types()
+    True
+    """
     return list(TRUSTED_TYPES)
 
 
-def dump_estimator(estimator, path: str | os.PathLike, *, conditions=None) -> None:
-    """Write ``estimator`` (fitted) to ``path`` as a skion model file.
+_PATH = [str, os.PathLike]
 
-    ``conditions`` is a dict of plain values describing the training data. Parent folders
-    are created; an existing file is replaced.
+
+@validate_params(
+    {"estimator": [object], "path": _PATH, "conditions": [dict, None]},
+    prefer_skip_nested_validation=True,
+)
+def dump_estimator(estimator, path: str | os.PathLike, *, conditions=None) -> None:
+    """Write a fitted estimator to a skion model file.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A fitted skion estimator, or a scikit-learn ``Pipeline`` of skion and
+        scikit-learn steps. Parameters that hold Python objects (callbacks, an
+        ``lr_schedule`` function) must be None: loading them could run code.
+    path : str or path-like
+        Where to write; parent folders are created and an existing file is replaced.
+    conditions : dict, default=None
+        Plain values (numbers, strings, lists, dicts) describing the training data, such
+        as the sampling rate and units; stored as JSON.
+
+    Raises
+    ------
+    ModelFileError
+        The estimator holds objects a model file does not store.
+
+    See Also
+    --------
+    load_estimator : Read the estimator back.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skion import HMMClassifier
+    >>> from skion.model_files import dump_estimator, read_model_file
+    >>> model = HMMClassifier().fit([[0.0], [0.1], [1.0], [1.1], [0.0], [0.9]], [0, 0, 1, 1, 0, 1])
+    >>> path = Path(tempfile.mkdtemp()) / "hmm.skion"
+    >>> dump_estimator(model, path, conditions={"sampling_rate": 10_000.0})
+    >>> read_model_file(path)["conditions"]
+    {'sampling_rate': 10000.0}
     """
     import skops.io
 
@@ -113,6 +173,7 @@ def dump_estimator(estimator, path: str | os.PathLike, *, conditions=None) -> No
     path.write_bytes(data)
 
 
+@validate_params({"path": _PATH}, prefer_skip_nested_validation=True)
 def read_model_file(path: str | os.PathLike) -> dict:
     """The whole content of a skion model file: provenance, conditions and estimator.
 
@@ -132,6 +193,14 @@ def read_model_file(path: str | os.PathLike) -> dict:
         The file is missing, not a skion model file, a pickle of skion 0.1 (refused:
         unpickling runs code), names a type skion does not trust, or is of a newer
         format version.
+
+    Examples
+    --------
+    >>> from skion.model_files import read_model_file
+    >>> from skion.neural import PRETRAINED_UNET_PATH
+    >>> payload = read_model_file(PRETRAINED_UNET_PATH)
+    >>> payload["format"], payload["conditions"]["sampling_rate"]
+    ('skion-model', 10000.0)
     """
     import skops.io
     from skops.io.exceptions import UntrustedTypesFoundException
@@ -184,6 +253,7 @@ def _not_an_archive(path, head: bytes) -> str:
     return f"{path} is not a skion model file"
 
 
+@validate_params({"path": _PATH, "expected_type": [type, None]}, prefer_skip_nested_validation=True)
 def load_estimator(path: str | os.PathLike, expected_type: type | None = None):
     """Read the estimator stored in a skion model file.
 
@@ -194,10 +264,23 @@ def load_estimator(path: str | os.PathLike, expected_type: type | None = None):
     expected_type : type, default=None
         When given, the stored estimator must be an instance of it.
 
+    Returns
+    -------
+    estimator : estimator
+        The fitted estimator (a ``Pipeline`` for the files ``skion fit`` writes).
+
     Raises
     ------
     ModelFileError
         As :func:`read_model_file`, or the file holds another kind of estimator.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import Pipeline
+    >>> from skion.model_files import load_estimator
+    >>> from skion.neural import PRETRAINED_UNET_PATH
+    >>> [name for name, _ in load_estimator(PRETRAINED_UNET_PATH, Pipeline).steps]
+    ['clean', 'unet']
     """
     estimator = read_model_file(path)["estimator"]
     if expected_type is not None and not isinstance(estimator, expected_type):
@@ -207,6 +290,10 @@ def load_estimator(path: str | os.PathLike, expected_type: type | None = None):
     return estimator
 
 
+@validate_params(
+    {"source": _PATH, "destination": _PATH, "trust": ["boolean"]},
+    prefer_skip_nested_validation=True,
+)
 def convert_model_file(
     source: str | os.PathLike, destination: str | os.PathLike, *, trust: bool = False
 ) -> dict:
@@ -233,6 +320,14 @@ def convert_model_file(
     ------
     ModelFileError
         Without ``trust=True``, or when the source is not a skion 0.1 model file.
+
+    Examples
+    --------
+    >>> from skion.model_files import convert_model_file
+    >>> convert_model_file("old.skion", "new.skion")
+    Traceback (most recent call last):
+    ...
+    skion.model_files.ModelFileError: converting old.skion unpickles it, ...
     """
     if not trust:
         raise ModelFileError(
