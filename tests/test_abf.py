@@ -108,7 +108,7 @@ def test_channel_out_of_range(pyabf, tmp_path, channel):
 
 @pytest.mark.parametrize("channel", ["0", 0.0, True, None])
 def test_channel_not_an_integer(channel):
-    with pytest.raises(ValueError, match="channel must be an integer"):
+    with pytest.raises(ValueError, match="'channel' parameter of read_abf"):
         read_abf("irrelevant.abf", channel=channel)
 
 

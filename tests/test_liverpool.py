@@ -91,8 +91,8 @@ def test_drift_batches_mask(train_csv):
         ([-1], r"valid indices 0\.\.2"),
         ([1.5], "integers"),
         ([True], "integers"),
-        ("1", "iterable"),
-        (1, "iterable"),
+        ("1", "'drift_batches' parameter"),
+        (1, "'drift_batches' parameter"),
     ],
 )
 def test_drift_batches_invalid(train_csv, drift_batches, match):

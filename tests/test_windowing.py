@@ -123,9 +123,11 @@ def test_recordings_apply_a_one_recording_function():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"window": 0}, "window must be a positive integer"),
+        ({"window": 0}, "'window' parameter"),
+        ({"window": 4.5}, "'window' parameter"),
+        ({"window": True}, "'window' parameter .* not the boolean"),
         ({"window": 4, "margin": 2}, "margin must satisfy"),
-        ({"window": 4, "margin": -1}, "margin must satisfy"),
+        ({"window": 4, "margin": -1}, "'margin' parameter"),
         ({"window": 4, "groups": [0, 1]}, r"groups must have shape \(5,\)"),
     ],
 )

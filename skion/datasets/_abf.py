@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import struct
+from numbers import Integral
 
 import numpy as np
+from sklearn.utils._param_validation import Interval
 
+from .._strict import validate_params
 from ._channels import choose_channel, stack_sweeps
 
 __all__ = ["read_abf", "read_abf_channel"]
@@ -25,6 +28,10 @@ def _import_pyabf():
     return pyabf
 
 
+@validate_params(
+    {"path": [str, os.PathLike], "channel": [Interval(Integral, None, None, closed="neither")]},
+    prefer_skip_nested_validation=True,
+)
 def read_abf(path: str | os.PathLike, *, channel: int = 0) -> tuple[np.ndarray, float, np.ndarray]:
     """Read one channel of an Axon Binary Format (ABF1 or ABF2) file.
 
@@ -83,8 +90,6 @@ def read_abf(path: str | os.PathLike, *, channel: int = 0) -> tuple[np.ndarray, 
     >>> bool(np.abs(X[:, 0] - sweeps.ravel()).max() < 1e-3)  # 16-bit resolution
     True
     """
-    if isinstance(channel, bool) or not isinstance(channel, int | np.integer):
-        raise ValueError(f"channel must be an integer, got {channel!r}.")
     X, rate, groups, _ = read_abf_channel(path, int(channel))
     return X, rate, groups
 

@@ -19,13 +19,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from numbers import Integral, Real
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.linalg import expm
 from scipy.signal import sosfilt, sosfilt_zi
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._strict import validate_params
 from ..hmm._aggregated_chain import stationary
 from ..hmm._filter import bessel_sos
 
@@ -313,20 +316,22 @@ def _simulate_channel(P, pi, n_samples, rng):
     return np.concatenate(pieces)[:n_samples]
 
 
-def _check_positive(name, value, *, allow_zero=False):
-    if value is None:
-        return None
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}.") from None
-    ok = value >= 0 if allow_zero else value > 0
-    if not np.isfinite(value) or not ok:
-        kind = "non-negative" if allow_zero else "positive"
-        raise ValueError(f"{name} must be a finite {kind} number, got {value!r}.")
-    return value
-
-
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "regime": [StrOptions({"mixed", *REGIMES})],
+        "n_channels": [Interval(Integral, 1, 10, closed="both"), None],
+        "kinetics": [StrOptions(set(KINETICS)), tuple, None],
+        "noise": [Interval(Real, 0, None, closed="neither"), None],
+        "drift": ["boolean", StrOptions({"sine", "ramp", "none"}), None],
+        "line_hum": [Interval(Real, 0, None, closed="left")],
+        "offset": [Interval(Real, None, None, closed="neither")],
+        "step": [Interval(Real, 0, None, closed="neither")],
+        "random_state": ["random_state"],
+        "return_model": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_ion_switching(
     n_samples: int = 500_000,
     *,
@@ -453,13 +458,6 @@ default="mixed"
     >>> round(float(X[y == 1, 0].mean() - X[y == 0, 0].mean()), 1)
     1.2
     """
-    if (
-        isinstance(n_samples, bool)
-        or not isinstance(n_samples, int | np.integer | float)
-        or int(n_samples) != n_samples
-        or n_samples < 1
-    ):
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
     n_samples = int(n_samples)
     if regime == "mixed":
         names = list(MIXED)
@@ -472,33 +470,11 @@ default="mixed"
                 f"regime='mixed' needs n_samples >= {len(names)} (one row per recording), "
                 f"got {n_samples}."
             )
-    elif isinstance(regime, str) and regime in REGIMES:
-        names = [regime]
     else:
-        raise ValueError(f"Unknown regime {regime!r}; expected one of {['mixed', *REGIMES]}.")
-    if n_channels is not None and (
-        isinstance(n_channels, bool)
-        or not isinstance(n_channels, int | np.integer)
-        or not 1 <= n_channels <= 10
-    ):
-        raise ValueError(f"n_channels must be an integer in 1..10, got {n_channels!r}.")
-    noise = _check_positive("noise", noise)
-    step = _check_positive("step", step)
-    line_hum = _check_positive("line_hum", line_hum, allow_zero=True)
-    try:
-        offset = float(offset)
-    except (TypeError, ValueError):
-        raise ValueError(f"offset must be a number, got {offset!r}.") from None
-    if not np.isfinite(offset):
-        raise ValueError(f"offset must be finite, got {offset!r}.")
-    if drift is None:
-        pass
-    elif isinstance(drift, bool | np.bool_):
-        drift = bool(drift)
-    elif drift not in ("sine", "ramp", "none"):
-        raise ValueError(
-            f"drift must be None, True, False, 'sine', 'ramp' or 'none', got {drift!r}."
-        )
+        names = [regime]
+    noise = None if noise is None else float(noise)
+    step, line_hum, offset = float(step), float(line_hum), float(offset)
+    drift = bool(drift) if isinstance(drift, bool | np.bool_) else drift
     custom = None if kinetics is None else _resolve_kinetics(kinetics)
 
     seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)

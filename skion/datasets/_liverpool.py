@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterable
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
+from sklearn.utils._param_validation import Interval
+
+from .._strict import validate_params
 
 __all__ = ["load_liverpool_csv"]
 
@@ -63,21 +67,7 @@ def _diagnose_values(path, columns) -> None:
             raise ValueError(f"{path}: column {column!r} has a missing value at {_where(row)}.")
 
 
-def _check_batch_size(batch_size) -> int:
-    if (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, int | np.integer)
-        or batch_size < 1
-    ):
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
-    return int(batch_size)
-
-
 def _check_drift_batches(drift_batches, n_batches: int, path) -> np.ndarray:
-    if isinstance(drift_batches, str | bytes) or not isinstance(drift_batches, Iterable):
-        raise ValueError(
-            f"drift_batches must be an iterable of batch indices, got {drift_batches!r}."
-        )
     indices = []
     for batch in drift_batches:
         if isinstance(batch, bool) or not isinstance(batch, int | np.integer):
@@ -91,6 +81,14 @@ def _check_drift_batches(drift_batches, n_batches: int, path) -> np.ndarray:
     return np.asarray(sorted(set(indices)), dtype=np.int64)
 
 
+@validate_params(
+    {
+        "path": [str, os.PathLike],
+        "drift_batches": ["array-like", None],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def load_liverpool_csv(
     path: str | os.PathLike,
     *,
@@ -114,7 +112,7 @@ def load_liverpool_csv(
     ----------
     path : str or path-like
         The CSV file.
-    drift_batches : iterable of int, default=None
+    drift_batches : array-like of int, default=None
         Indices of batches known to carry baseline drift. They change nothing in ``X``,
         ``y`` or ``groups``; they are validated (integers in ``0..n_batches - 1``) and
         returned as a fourth value, a boolean row mask, so a caller can remove drift
@@ -163,7 +161,7 @@ def load_liverpool_csv(
     >>> drift.nonzero()[0]
     array([8, 9])
     """
-    batch_size = _check_batch_size(batch_size)
+    batch_size = int(batch_size)
     if not os.path.exists(path):
         raise FileNotFoundError(f"No such file: {os.fspath(path)!r}")
 

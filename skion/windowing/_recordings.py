@@ -9,9 +9,13 @@ nothing is computed across a recording boundary and helpers take a single record
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from numbers import Integral
 
 import numpy as np
 from numpy.typing import ArrayLike
+from sklearn.utils._param_validation import Interval
+
+from .._strict import validate_params
 
 __all__ = ["Recordings", "segment_bounds"]
 
@@ -106,6 +110,10 @@ _ROW_INDEX_CHECK_ROWS = 1000
 _SHORTEST_TYPICAL_RECORDING = 10
 
 
+@validate_params(
+    {"n_samples": [Interval(Integral, 1, None, closed="left")], "groups": ["array-like", None]},
+    prefer_skip_nested_validation=True,
+)
 def segment_bounds(
     n_samples: int, groups: ArrayLike | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -138,8 +146,6 @@ def segment_bounds(
     >>> segment_bounds(5, ["a", "a", "b", "b", "a"])
     (array([0, 2, 4]), array([2, 4, 5]))
     """
-    if n_samples <= 0:
-        raise ValueError(f"n_samples must be positive, got {n_samples}.")
     if isinstance(groups, Recordings):
         if groups.n_samples != n_samples:
             raise ValueError(

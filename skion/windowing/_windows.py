@@ -21,11 +21,18 @@ owned rows
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 from numpy.typing import ArrayLike
+from sklearn.utils._param_validation import Interval
 
-from ._recordings import segment_bounds
+from .._strict import validate_params
+from ._recordings import Recordings, segment_bounds
+
+_ROWS = [Interval(Integral, 1, None, closed="left")]
+_MARGIN = [Interval(Integral, 0, None, closed="left")]
+_GROUPS = ["array-like", Recordings, None]
 
 __all__ = [
     "WindowPlan",
@@ -125,6 +132,10 @@ class WindowPlan:
         )
 
 
+@validate_params(
+    {"n_samples": _ROWS, "window": _ROWS, "margin": _MARGIN, "groups": _GROUPS},
+    prefer_skip_nested_validation=True,
+)
 def plan_windows(
     n_samples: int, window: int, *, margin: int = 0, groups: ArrayLike | None = None
 ) -> WindowPlan:
@@ -156,11 +167,8 @@ def plan_windows(
     >>> plan.start, plan.own_start, plan.own_end
     (array([0, 4, 8]), array([0, 4, 8]), array([ 4,  8, 10]))
     """
-    window = int(window)
-    margin = int(margin)
-    if window < 1:
-        raise ValueError(f"window must be a positive integer, got {window}.")
-    if margin < 0 or 2 * margin >= window:
+    window, margin = int(window), int(margin)
+    if 2 * margin >= window:
         raise ValueError(f"margin must satisfy 0 <= 2 * margin < window={window}, got {margin}.")
     stride = window - 2 * margin
     seg_starts, seg_ends = segment_bounds(n_samples, groups)
@@ -195,6 +203,10 @@ def _reflect(offset: np.ndarray, length: np.ndarray) -> np.ndarray:
     return np.where(folded < length, folded, period - folded)
 
 
+@validate_params(
+    {"array": ["array-like"], "plan": [WindowPlan], "index": [slice, "array-like"]},
+    prefer_skip_nested_validation=True,
+)
 def gather_windows(
     array: ArrayLike, plan: WindowPlan, index: slice | ArrayLike = slice(None)
 ) -> np.ndarray:
@@ -235,6 +247,10 @@ def gather_windows(
     return array[seg_start + _reflect(offset, length)]
 
 
+@validate_params(
+    {"array": ["array-like"], "window": _ROWS, "margin": _MARGIN, "groups": _GROUPS},
+    prefer_skip_nested_validation=True,
+)
 def make_windows(
     array: ArrayLike, window: int, *, margin: int = 0, groups: ArrayLike | None = None
 ) -> tuple[np.ndarray, WindowPlan]:
@@ -275,6 +291,15 @@ def make_windows(
     return gather_windows(array, plan), plan
 
 
+@validate_params(
+    {
+        "windows": ["array-like"],
+        "plan": [WindowPlan],
+        "out": [np.ndarray, None],
+        "first_window": [Interval(Integral, 0, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def stitch_windows(
     windows: ArrayLike, plan: WindowPlan, *, out: np.ndarray | None = None, first_window: int = 0
 ) -> np.ndarray:
