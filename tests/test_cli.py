@@ -1,6 +1,7 @@
 """The ``skion`` command: demo, fit / predict / evaluate round trips and error paths."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -381,3 +382,36 @@ def test_counts_never_exceed_the_channels_calibration_found():
     np.testing.assert_array_equal(counts, 3)
     counts, table = calibrated_counts(model, X5, None)
     np.testing.assert_array_equal(counts, 5)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [
+        (["fit", "{data}", "--model", "/proc/skion.skion"], "--model"),
+        (["demo", "--out", "/proc/skion-demo"], "--out"),
+        (["kinetics", "{data}", "--out", "/proc/skion-kinetics"], "--out"),
+        (["idealize", "{data}", "--out", "/proc/counts.csv"], "--out"),
+        (["idealize", "{data}", "--out", "{tmp}/o.csv", "--summary", "/proc/s.json"], "--summary"),
+    ],
+    ids=["fit", "demo", "kinetics", "idealize", "summary"],
+)
+def test_an_output_that_cannot_be_written_is_one_line_before_any_work(
+    tmp_path, capsys, command, option
+):
+    """/proc refuses new files even to root, whom file permissions do not stop: the check
+    creates a file where the output will go instead of asking for permissions."""
+    data = tmp_path / "d.csv"
+    data.write_text("time,signal,open_channels\n0,0.0,0\n0.0001,1.0,1\n")
+    argv = [part.format(data=data, tmp=tmp_path) for part in command]
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"skion {argv[0]}: error: {option} /proc/") and "cannot write" in err
+    assert "\n" not in err  # one line, no traceback, and no work done before it
+
+
+def test_an_output_below_a_file_is_refused(tmp_path, capsys):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("")
+    assert main(["demo", "--out", str(blocker / "results")]) == 1
+    assert "is a file, not a folder" in capsys.readouterr().err

@@ -464,6 +464,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CommandError, ValueError, ImportError) as error:
         print(f"skion {args.command}: error: {error}", file=sys.stderr)
         return 1
+    except OSError as error:  # a file that could not be read or written after the checks
+        print(f"skion {args.command}: error: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

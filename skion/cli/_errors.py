@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import sys
+import tempfile
 from pathlib import Path
 
 __all__ = ["CommandError", "check_inputs", "say"]
@@ -58,8 +58,13 @@ def check_writable(path, option, *, folder=False) -> None:
         parent = parent.parent
     if not parent.is_dir():
         raise CommandError(f"{option} {path}: {parent} is a file, not a folder")
-    if not os.access(parent, os.W_OK):
-        raise CommandError(f"{option} {path}: {parent} is not writable")
+    try:  # a file actually created there: permissions, read-only and virtual file systems
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as error:
+        raise CommandError(
+            f"{option} {path}: cannot write in {parent} ({error.strerror or error})"
+        ) from None
 
 
 def say(kind, message) -> None:
