@@ -456,17 +456,10 @@ class LatticeDetrender(
                     "not belong to X."
                 )
         if level is None:
-            level = float(
-                np.mean(
-                    [
-                        np.mean(
-                            coarse[start : start + self.block]
-                            - step * counts[start : start + self.block]
-                        )
-                        for start in recordings.starts
-                    ]
-                )
-            )
+            first = [
+                slice(rows.start, min(rows.start + self.block, rows.stop)) for rows in recordings
+            ]
+            level = float(np.mean([np.mean(coarse[f] - step * counts[f]) for f in first]))
             baseline = recordings.apply(partial(self._baseline, step=step, level=level), coarse)
             level = float(np.mean(baseline[recordings.starts]))
         return step, level
