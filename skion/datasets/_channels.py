@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["choose_channel", "stack_sweeps"]
+__all__ = ["RATE_TOLERANCE", "choose_channel", "stack_sweeps"]
+
+#: Relative spread of time steps (or between sweeps' rates) that still counts as one
+#: constant sampling rate, in every reader.
+RATE_TOLERANCE = 1e-3
 
 
 def stack_sweeps(path, pieces, kind):

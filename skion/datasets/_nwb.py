@@ -16,16 +16,12 @@ import os
 
 import numpy as np
 
-from ._channels import choose_channel, stack_sweeps
+from ._channels import RATE_TOLERANCE, choose_channel, stack_sweeps
 
 __all__ = ["read_nwb_channel"]
 
 #: NWB's SI unit names -> the symbols skion's units take.
 _SI_UNITS = {"amperes": "A", "ampere": "A", "volts": "V", "volt": "V", "siemens": "S"}
-
-#: Relative spread of a series' time stamps (or between its sweeps' rates) that still
-#: counts as one constant rate.
-_RATE_TOLERANCE = 1e-3
 
 
 def _open(path):
@@ -58,7 +54,7 @@ def _rate(path, series):
     if steps.size == 0 or not steps.min() > 0:
         raise ValueError(f"{path}: series {series.name!r} has no increasing time stamps.")
     step = float(np.median(steps))
-    if np.max(np.abs(steps - step)) > _RATE_TOLERANCE * step:
+    if np.max(np.abs(steps - step)) > RATE_TOLERANCE * step:
         raise ValueError(
             f"{path}: series {series.name!r} is not sampled at a constant rate (time steps "
             f"from {steps.min():.6g} to {steps.max():.6g} s)."
@@ -128,7 +124,7 @@ def read_nwb_channel(path, channel):
         index = choose_channel(path, [named for named, _ in channels], channel)
         (name, unit), members = channels[index]
         rates = [_rate(path, series) for series in members]
-        if max(rates) - min(rates) > _RATE_TOLERANCE * max(rates):
+        if max(rates) - min(rates) > RATE_TOLERANCE * max(rates):
             raise ValueError(
                 f"{path}: the sweeps of channel {name!r} are sampled at different rates "
                 f"({min(rates):g} to {max(rates):g} Hz); skion reads one rate per channel."

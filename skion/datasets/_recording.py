@@ -16,6 +16,7 @@ from sklearn.utils._param_validation import Interval
 
 from .._strict import validate_params
 from ._abf import read_abf_channel
+from ._channels import RATE_TOLERANCE
 from ._liverpool import _diagnose_values, _where, check_labels
 from ._neo import NEO_FORMATS, read_neo_channel
 from ._nwb import read_nwb_channel
@@ -26,8 +27,6 @@ __all__ = ["RECORDING_SUFFIXES", "read_recording"]
 #: File name endings ``read_recording`` reads (some with the ``neo`` or ``nwb`` extra).
 RECORDING_SUFFIXES = (".csv", ".abf", *NEO_FORMATS, ".nwb")
 
-#: Relative spread of the time steps that still counts as a constant rate.
-_RATE_TOLERANCE = 1e-3
 
 _SIGNAL = re.compile(r"^(signal|current|conductance)\s*(?:[(\[]\s*([^)\]]+?)\s*[)\]])?$", re.I)
 _TIME = re.compile(r"^time\s*(?:[(\[]\s*(s|ms)\s*[)\]])?$", re.I)
@@ -83,7 +82,7 @@ def _is_time(values):
     if forward.size == 0:
         return False
     dt = np.median(forward)
-    return np.max(np.abs(forward - dt)) <= _RATE_TOLERANCE * dt and np.mean(steps > 0) > 0.99
+    return np.max(np.abs(forward - dt)) <= RATE_TOLERANCE * dt and np.mean(steps > 0) > 0.99
 
 
 def _name_headerless(path, frame):
@@ -147,7 +146,7 @@ def _time_and_rate(path, time, sampling_rate):
     if forward.size == 0:
         raise ValueError(f"{path}: the time column never advances.")
     dt = float(np.median(forward))
-    off = (steps > 0) & (np.abs(steps - dt) > _RATE_TOLERANCE * dt)
+    off = (steps > 0) & (np.abs(steps - dt) > RATE_TOLERANCE * dt)
     if off.any():
         row = int(np.flatnonzero(off)[0]) + 1
         raise ValueError(
@@ -155,7 +154,7 @@ def _time_and_rate(path, time, sampling_rate):
             f"at {_where(row)}, against {dt:g} s elsewhere."
         )
     rate = 1.0 / dt
-    if sampling_rate is not None and abs(sampling_rate - rate) > _RATE_TOLERANCE * rate:
+    if sampling_rate is not None and abs(sampling_rate - rate) > RATE_TOLERANCE * rate:
         raise ValueError(
             f"{path}: sampling_rate={sampling_rate:g} Hz disagrees with the time column "
             f"({rate:g} Hz)."
@@ -216,7 +215,7 @@ def _agree(path, where, stated, given):
 def _read_channel_file(path, sampling_rate, channel, units, *, read_channel):
     """A binary file's channel (ABF, or a format neo reads), every sweep a recording."""
     X, rate, groups, (name, stated) = read_channel(path, channel)
-    if sampling_rate is not None and abs(sampling_rate - rate) > _RATE_TOLERANCE * rate:
+    if sampling_rate is not None and abs(sampling_rate - rate) > RATE_TOLERANCE * rate:
         raise ValueError(
             f"{path}: sampling_rate={sampling_rate:g} Hz disagrees with the file ({rate:g} Hz)."
         )
