@@ -19,6 +19,9 @@ ESTIMATORS = {
     "LatticeDetrender": (True, {}),
     "LatticeScaler": (False, {}),
     "ZScoreWindower": (False, {}),
+    "RecordingCleaner": (False, {"detrend": "median", "detrend_window": 50, "notch_freq": 50.0}),
+    "RecordingScaler": (False, {"scope": "recording", "robust": True}),
+    "ContextFeatures": (False, {"context": 2, "rolling_windows": (3, 8)}),
     "SequenceUNetClassifier": (
         True,
         {"window_size": 125, "filters": 2, "depth": 1, "epochs": 1, "random_state": 0},
