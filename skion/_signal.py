@@ -15,7 +15,12 @@ LARGEST = 1e150
 SMALLEST_SPREAD = 1e-150
 
 
-def check_signal_range(X):
+#: Largest magnitude a float32 network accepts: its batch normalisation squares the
+#: activations, and float32 overflows at about 3.4e38.
+LARGEST_FLOAT32 = 1e15
+
+
+def check_signal_range(X, *, largest=LARGEST, dtype="float64"):
     """Refuse a finite signal whose squares overflow or underflow float64.
 
     Variances and Gaussian log-densities square the signal; beyond these bounds they
@@ -33,10 +38,10 @@ def check_signal_range(X):
     if X.size == 0:
         return X
     peak = float(np.max(np.abs(X)))
-    if peak > LARGEST:
+    if peak > largest:
         raise ValueError(
-            f"X holds values up to {peak:.3g} in magnitude; beyond {LARGEST:g} their "
-            "squares overflow float64. Rescale the signal: skion expects a current in pA "
+            f"X holds values up to {peak:.3g} in magnitude; beyond {largest:g} their "
+            f"squares overflow {dtype}. Rescale the signal: skion expects a current in pA "
             "or a conductance in pS."
         )
     spread = float(np.max(X) - np.min(X))

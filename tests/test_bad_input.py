@@ -30,18 +30,36 @@ def test_unet_parameters_that_cannot_work_are_refused(params, message):
 
 
 @pytest.mark.parametrize(
-    "params",
-    [{"learning_rate": 1e30}, {"lr_schedule": lambda epoch, rate, epochs: float("nan")}],
+    ("params", "error", "message"),
+    [
+        ({"learning_rate": 1e30, "epochs": 2}, FloatingPointError, "training diverged"),
+        # one epoch: its loss is computed before the updates that broke the weights
+        ({"learning_rate": 1e30}, FloatingPointError, "output is not finite"),
+        ({"lr_schedule": lambda e, r, n: float("nan")}, ValueError, "returned nan for epoch 0"),
+        ({"lr_schedule": lambda e, r, n: -1.0}, ValueError, "finite positive learning rate"),
+        ({"lr_schedule": lambda e, r, n: "x"}, ValueError, "returned 'x'"),
+    ],
+    ids=["diverged", "diverged in the last epoch", "nan rate", "negative rate", "text"],
 )
-def test_a_diverged_fit_raises_instead_of_returning_nan_weights(params):
+def test_a_diverged_fit_raises_instead_of_returning_nan_weights(params, error, message):
     from sklearn.exceptions import NotFittedError
 
     X, y = make_telegraph(2000, random_state=1)
-    clf = SequenceUNetClassifier(**{**TINY, "epochs": 2, **params})
-    with pytest.raises(FloatingPointError, match="training diverged"):
+    clf = SequenceUNetClassifier(**{**TINY, **params})
+    with pytest.raises(error, match=message):
         clf.fit(X, y)
-    with pytest.raises(NotFittedError):  # the NaN network is not kept
+    with pytest.raises(NotFittedError):  # the broken network is not kept
         clf.predict(X)
+
+
+def test_the_unet_refuses_values_whose_squares_overflow_float32():
+    X, y = make_telegraph(2000, random_state=1)
+    with pytest.raises(ValueError, match=r"e\+30 in magnitude.*overflow float32"):
+        SequenceUNetClassifier(**TINY).fit(X * 1e30, y)
+    clf = SequenceUNetClassifier(**TINY, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="overflow float32"):
+        clf.predict_proba(X * 1e38)
+    assert np.isfinite(clf.predict_proba(X * 1e6)).all()  # large, but computable
 
 
 @pytest.mark.parametrize(

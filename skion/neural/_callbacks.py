@@ -21,7 +21,21 @@ def make_lr_schedule(kind, learning_rate: float, epochs: int):
     is used as given.
     """
     if callable(kind):
-        return lambda epoch: float(kind(epoch, learning_rate, epochs))
+
+        def given(epoch):
+            rate = kind(epoch, learning_rate, epochs)
+            try:
+                value = float(rate)
+            except (TypeError, ValueError):
+                value = math.nan
+            if not (math.isfinite(value) and value > 0) or isinstance(rate, bool):
+                raise ValueError(
+                    f"lr_schedule returned {rate!r} for epoch {epoch}; it must return a "
+                    "finite positive learning rate."
+                )
+            return value
+
+        return given
     if kind == "constant":
         return lambda epoch: learning_rate
     if kind == "step":

@@ -25,6 +25,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from .._labels import encode_labels
 from .._progress import progress
 from .._requests import RecordingRequestsMixin
+from .._signal import LARGEST_FLOAT32, check_signal_range
 from .._strict import StrictParamsMixin
 from ..model_files import dump_estimator, load_estimator
 from ..windowing import Recordings, gather_windows, plan_windows, stitch_windows
@@ -349,6 +350,7 @@ class SequenceUNetClassifier(
         """
         user_callbacks = self._check_conflicts()  # before any work
         X, y = validate_data(self, X, y, dtype=np.float32, reset=not self._continuing())
+        check_signal_range(X, largest=LARGEST_FLOAT32, dtype="float32 (the network's)")
         classes, y_encoded, per_class, weight = self._prepare_labels(X, y, sample_weight)
         rng = self._seeded_rng()
         plan, train, windows, val_windows = self._prepare_windows(
@@ -470,24 +472,29 @@ class SequenceUNetClassifier(
                     restore_best_weights=True,
                 )
             )
-        with forget_custom_gradients():  # or each fit keeps its training graph alive
-            history = self.model_.fit(
-                batches,
-                epochs=self.epochs,
-                steps_per_epoch=steps_per_epoch,
-                shuffle=False,  # window_batches shuffles, reproducibly
-                callbacks=callbacks + self.callbacks_,
-                verbose=self.verbose,
-            )
-        self.history_ = {key: [float(v) for v in values] for key, values in history.history.items()}
-        self.history_["batch_loss"] = batch_loss.losses
-        self.n_epochs_ = len(self.history_["loss"])
-        self.steps_per_epoch_ = steps_per_epoch
         try:
+            with forget_custom_gradients():  # or each fit keeps its training graph alive
+                history = self.model_.fit(
+                    batches,
+                    epochs=self.epochs,
+                    steps_per_epoch=steps_per_epoch,
+                    shuffle=False,  # window_batches shuffles, reproducibly
+                    callbacks=callbacks + self.callbacks_,
+                    verbose=self.verbose,
+                )
+            self.history_ = {
+                key: [float(v) for v in values] for key, values in history.history.items()
+            }
+            self.history_["batch_loss"] = batch_loss.losses
+            self.n_epochs_ = len(self.history_["loss"])
+            self.steps_per_epoch_ = steps_per_epoch
             _check_finite_loss(self.history_["loss"], self.learning_rate)
-        except FloatingPointError:
+            _check_finite_output(
+                self.model_, windows_x[train[: self.batch_size]], self.learning_rate
+            )
+        except (FloatingPointError, ValueError):  # diverged, or a schedule's bad rate
             for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("__")]:
-                delattr(self, name)  # unfitted again: NaN weights must not predict
+                delattr(self, name)  # unfitted again: a half-trained network must not predict
             raise
 
     def _continuing(self):
@@ -601,6 +608,7 @@ class SequenceUNetClassifier(
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float32, reset=False)
+        check_signal_range(X, largest=LARGEST_FLOAT32, dtype="float32 (the network's)")
         recordings = Recordings(len(X), groups)
         window = self._window(self.predict_window_size or self.window_size, recordings)
         margin = int(self.predict_margin * window)
@@ -729,6 +737,20 @@ def _check_finite_loss(losses, learning_rate) -> None:
     if bad:
         raise FloatingPointError(
             f"training diverged: the loss was not finite from epoch {bad[0]} on "
+            f"(learning_rate={learning_rate!r}; a smaller learning rate, finite class "
+            "weights and a schedule that returns finite rates avoid it). The network's "
+            "weights are not usable."
+        )
+
+
+def _check_finite_output(model, windows, learning_rate) -> None:
+    """Raise when the trained network's output on a batch of its own training windows is
+    not finite. The last epoch's loss is computed before its updates, so it can be
+    finite while they broke the network (one epoch at ``learning_rate=1e30`` left finite
+    weights of ~1e30 whose activations overflow)."""
+    if not np.isfinite(model.predict_on_batch(windows)).all():
+        raise FloatingPointError(
+            "training diverged: the trained network's output is not finite "
             f"(learning_rate={learning_rate!r}; a smaller learning rate, finite class "
             "weights and a schedule that returns finite rates avoid it). The network's "
             "weights are not usable."
