@@ -748,7 +748,9 @@ def _check_finite_output(model, windows, learning_rate) -> None:
     not finite. The last epoch's loss is computed before its updates, so it can be
     finite while they broke the network (one epoch at ``learning_rate=1e30`` left finite
     weights of ~1e30 whose activations overflow)."""
-    if not np.isfinite(model.predict_on_batch(windows)).all():
+    # a direct call: model.predict_on_batch would build (and keep) its predict function
+    # in the training's run_eagerly mode
+    if not np.isfinite(keras.ops.convert_to_numpy(model(windows, training=False))).all():
         raise FloatingPointError(
             "training diverged: the trained network's output is not finite "
             f"(learning_rate={learning_rate!r}; a smaller learning rate, finite class "
