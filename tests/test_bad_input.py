@@ -223,3 +223,23 @@ def test_lattice_detrender_refuses_a_constant_current():
     X, y = make_telegraph(3000, random_state=0)
     with pytest.raises(ValueError, match="current does not change with the open-channel count"):
         LatticeDetrender().fit(np.full_like(X, 3.0), y)
+
+
+@pytest.mark.parametrize("implementation", ["auto", "numpy"])
+def test_a_recording_the_model_rules_out_is_named_not_decoded_to_nan(implementation):
+    """pseudo_count=0 and labels that never go from 1 back to 0: a recording that does
+    underflows every path (a ZeroDivisionError in the compiled pass, NaN in numpy's)."""
+    from skion import HMMClassifier
+
+    rng = np.random.default_rng(0)
+    y = np.r_[np.zeros(500, int), np.ones(500, int)]
+    X = (y + 0.1 * rng.normal(size=1000))[:, None]
+    y_new = np.tile(np.r_[np.zeros(50, int), np.ones(50, int)], 10)
+    X_new = (y_new + 0.1 * rng.normal(size=1000))[:, None]
+    model = HMMClassifier(pseudo_count=0, implementation=implementation).fit(X, y)
+    for method in (model.predict, model.predict_proba):
+        with pytest.raises(ValueError, match=r"recording 0 \(rows 0-1000\) has probability zero"):
+            method(X_new)
+    assert np.isfinite(
+        HMMClassifier(implementation=implementation).fit(X, y).predict_proba(X_new)
+    ).all()

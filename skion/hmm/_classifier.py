@@ -22,6 +22,10 @@ from ._viterbi import viterbi
 __all__ = ["HMMClassifier"]
 
 
+class _NoPath(Exception):
+    """No state path of a recording has a non-zero probability."""
+
+
 class HMMClassifier(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, BaseEstimator):
     """Supervised Gaussian hidden Markov model: the classic baseline for ion channels.
 
@@ -250,21 +254,42 @@ class HMMClassifier(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
         else:
             out = np.empty(len(X), dtype=np.min_scalar_type(n_classes))
         hmmlearn_model = self._hmmlearn_model()
-        for rows in Recordings(len(X), groups):
-            if self.implementation in ("auto", "compiled"):
-                self._decode_compiled(X[rows], kind, out[rows])
-                continue
-            part = X[rows].astype(np.float64, copy=False)
-            if hmmlearn_model is not None:
-                if kind == "viterbi":
-                    result = hmmlearn_model.predict(part)
-                else:
-                    result = hmmlearn_model.predict_proba(part)
-            else:
-                decode = viterbi if kind == "viterbi" else forward_backward
-                result = decode(self._log_emission(part), self.transmat_, self.startprob_)
-            out[rows] = result.argmax(axis=1) if kind == "argmax" else result
+        for index, rows in enumerate(Recordings(len(X), groups)):
+            try:
+                self._decode_one(X[rows], kind, out[rows], hmmlearn_model)
+            except _NoPath:
+                raise ValueError(self._impossible(index, rows)) from None
         return out
+
+    def _impossible(self, index, rows):
+        """Why recording ``index`` has no path: transitions the labels never showed."""
+        return (
+            f"recording {index} (rows {rows.start}-{rows.stop}) has probability zero under "
+            f"the model: it needs a transition between classes that never occurred in the "
+            f"training labels, and pseudo_count={self.pseudo_count!r} rules such "
+            "transitions out. Use pseudo_count > 0 (the default is 1)."
+        )
+
+    def _decode_one(self, X, kind, out, hmmlearn_model):
+        """Decode one recording into ``out``; ``_NoPath`` where no path is possible."""
+        if self.implementation in ("auto", "compiled"):
+            try:
+                self._decode_compiled(X, kind, out)
+            except ZeroDivisionError:  # the forward pass's scale: every path ruled out
+                raise _NoPath from None
+            return
+        part = X.astype(np.float64, copy=False)
+        if hmmlearn_model is not None:
+            if kind == "viterbi":
+                result = hmmlearn_model.predict(part)
+            else:
+                result = hmmlearn_model.predict_proba(part)
+        else:
+            decode = viterbi if kind == "viterbi" else forward_backward
+            result = decode(self._log_emission(part), self.transmat_, self.startprob_)
+        if not np.isfinite(result).all():
+            raise _NoPath
+        out[:] = result.argmax(axis=1) if kind == "argmax" else result
 
     def _decode_compiled(self, X, kind, out):
         """Decode one recording into ``out`` with the chunked compiled recursions."""
