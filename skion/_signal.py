@@ -16,7 +16,8 @@ SMALLEST_SPREAD = 1e-150
 
 
 #: Largest magnitude a float32 network accepts: its batch normalisation squares the
-#: activations, and float32 overflows at about 3.4e38.
+#: activations, and float32 overflows at about 3.4e38. Also the bound on the generators'
+#: currents, which are float32: a signal no skion model accepts is no use as test data.
 LARGEST_FLOAT32 = 1e15
 
 

@@ -69,6 +69,9 @@ def test_the_unet_refuses_values_whose_squares_overflow_float32():
         ({"noise": np.inf}, "'noise' parameter"),
         ({"step": np.nan}, "'step' parameter"),
         ({"offset": -np.inf}, "'offset' parameter"),
+        ({"step": 1e300}, "'step' parameter"),  # float32 output: inf without a word
+        ({"offset": -1e300}, "'offset' parameter"),
+        ({"noise": 1e300}, "'noise' parameter"),
         ({"n_channels": 10**6}, "'n_channels' parameter .* range \\[1, 1000\\]"),
         ({"p_open": 0.0}, "'p_open' parameter"),
         ({"p_close": 1.5}, "'p_close' parameter"),
@@ -243,3 +246,27 @@ def test_a_recording_the_model_rules_out_is_named_not_decoded_to_nan(implementat
     assert np.isfinite(
         HMMClassifier(implementation=implementation).fit(X, y).predict_proba(X_new)
     ).all()
+
+
+@pytest.mark.parametrize(
+    ("make", "kwargs"),
+    [
+        ("make_ion_switching", {"step": 1e300}),
+        ("make_ion_switching", {"line_hum": 1e300}),
+        ("make_patch_clamp", {"unitary_current": 1e300}),
+        ("make_patch_clamp", {"drift_amplitude": 1e300}),
+    ],
+)
+def test_generators_refuse_values_their_float32_output_cannot_hold(make, kwargs):
+    from skion import datasets
+
+    with pytest.raises(ValueError, match=f"'{next(iter(kwargs))}' parameter"):
+        getattr(datasets, make)(3000, **kwargs)
+
+
+def test_lattice_detrender_refuses_a_closed_level_beyond_float64_squares():
+    from skion import LatticeDetrender
+
+    X, y = make_telegraph(3000, random_state=0)
+    with pytest.raises(ValueError, match="'closed_level' parameter"):
+        LatticeDetrender(step=1.0, closed_level=1e300).fit(X, y)

@@ -28,6 +28,7 @@ from scipy.signal import sosfilt, sosfilt_zi
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._signal import LARGEST_FLOAT32
 from .._strict import validate_params
 from ..hmm._aggregated_chain import stationary
 from ..hmm._filter import bessel_sos
@@ -322,11 +323,11 @@ def _simulate_channel(P, pi, n_samples, rng):
         "regime": [StrOptions({"mixed", *REGIMES})],
         "n_channels": [Interval(Integral, 1, 10, closed="both"), None],
         "kinetics": [StrOptions(set(KINETICS)), tuple, None],
-        "noise": [Interval(Real, 0, None, closed="neither"), None],
+        "noise": [Interval(Real, 0, LARGEST_FLOAT32, closed="right"), None],
         "drift": ["boolean", StrOptions({"sine", "ramp", "none"}), None],
-        "line_hum": [Interval(Real, 0, None, closed="left")],
-        "offset": [Interval(Real, None, None, closed="neither")],
-        "step": [Interval(Real, 0, None, closed="neither")],
+        "line_hum": [Interval(Real, 0, LARGEST_FLOAT32, closed="both")],
+        "offset": [Interval(Real, -LARGEST_FLOAT32, LARGEST_FLOAT32, closed="both")],
+        "step": [Interval(Real, 0, LARGEST_FLOAT32, closed="right")],
         "random_state": ["random_state"],
         "return_model": ["boolean"],
     },

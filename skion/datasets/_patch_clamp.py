@@ -11,6 +11,7 @@ from scipy.linalg import expm
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._signal import LARGEST_FLOAT32
 from .._strict import validate_params
 from ..hmm._aggregated_chain import stationary
 from ._ion_switching import (
@@ -47,13 +48,13 @@ def _drift_path(kind, amplitude, n, sampling_rate, rng):
         "n_channels": [Interval(Integral, 1, 20, closed="both")],
         "n_recordings": [Interval(Integral, 1, None, closed="left")],
         "sampling_rate": [Interval(Real, 100, None, closed="left")],
-        "unitary_current": [Interval(Real, None, None, closed="neither")],
-        "offset": [Interval(Real, None, None, closed="neither")],
-        "noise": [Interval(Real, 0, None, closed="neither")],
+        "unitary_current": [Interval(Real, -LARGEST_FLOAT32, LARGEST_FLOAT32, closed="both")],
+        "offset": [Interval(Real, -LARGEST_FLOAT32, LARGEST_FLOAT32, closed="both")],
+        "noise": [Interval(Real, 0, LARGEST_FLOAT32, closed="right")],
         "drift": [StrOptions({"none", "ramp", "sine", "random_walk"})],
-        "drift_amplitude": [Interval(Real, 0, None, closed="left")],
+        "drift_amplitude": [Interval(Real, 0, LARGEST_FLOAT32, closed="both")],
         "line_freq": [Interval(Real, 0, None, closed="neither")],
-        "hum_amplitude": [Interval(Real, 0, None, closed="left")],
+        "hum_amplitude": [Interval(Real, 0, LARGEST_FLOAT32, closed="both")],
         "hum_harmonics": [tuple, list],
         "filter_cutoff": [Interval(Real, 0, None, closed="neither"), None],
         "random_state": ["random_state"],

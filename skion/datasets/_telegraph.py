@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
+from .._signal import LARGEST_FLOAT32
 from .._strict import validate_params
 
 __all__ = ["make_telegraph"]
@@ -39,9 +40,9 @@ def _channel_states(n_samples, p_open, p_close, rng):
         "n_channels": [Interval(Integral, 1, 1000, closed="both")],
         "p_open": [Interval(Real, 0, 1, closed="right")],
         "p_close": [Interval(Real, 0, 1, closed="right")],
-        "step": [Interval(Real, None, None, closed="neither")],
-        "noise": [Interval(Real, 0, None, closed="left")],
-        "offset": [Interval(Real, None, None, closed="neither")],
+        "step": [Interval(Real, -LARGEST_FLOAT32, LARGEST_FLOAT32, closed="both")],
+        "noise": [Interval(Real, 0, LARGEST_FLOAT32, closed="both")],
+        "offset": [Interval(Real, -LARGEST_FLOAT32, LARGEST_FLOAT32, closed="both")],
         "random_state": ["random_state"],
     },
     prefer_skip_nested_validation=True,

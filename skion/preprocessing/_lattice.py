@@ -18,7 +18,7 @@ from sklearn.utils.validation import (
 )
 
 from .._requests import RecordingRequestsMixin
-from .._signal import check_signal_range
+from .._signal import LARGEST, check_signal_range
 from .._strict import StrictParamsMixin
 from ..windowing import Recordings
 from ._cleaning import check_below_nyquist, remove_trend
@@ -284,7 +284,7 @@ class LatticeDetrender(
 
     _parameter_constraints: dict = {
         "step": [StrOptions({"auto"}), Real],
-        "closed_level": [StrOptions({"auto"}), Interval(Real, None, None, closed="neither")],
+        "closed_level": [StrOptions({"auto"}), Interval(Real, -LARGEST, LARGEST, closed="both")],
         "block": [Interval(Integral, 2, None, closed="left")],
         "degree": [Interval(Integral, 0, None, closed="left")],
         "line_freq": [Interval(Real, 0, None, closed="neither"), None],
