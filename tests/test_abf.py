@@ -171,3 +171,22 @@ def test_missing_pyabf_says_how_to_install(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "pyabf", None)  # makes `import pyabf` fail
     with pytest.raises(ImportError, match=r'pip install "skion\[abf\]"'):
         read_abf(tmp_path / "any.abf")
+
+
+@pytest.mark.parametrize(
+    ("offset", "fmt", "value", "message"),
+    [
+        (122, "f", -100.0, r"sampling rate of -10000 Hz"),  # fADCSampleInterval (µs)
+        (122, "f", 0.0, r"ZeroDivisionError"),
+        (10, "i", -5, r"not a readable ABF file.*AssertionError"),  # lActualAcqLength
+    ],
+    ids=["negative interval", "zero interval", "negative length"],
+)
+def test_a_crafted_header_is_refused_in_one_line(pyabf, tmp_path, offset, fmt, value, message):
+    # a negative interval was read as a rate of -10,000 Hz; a negative length was a bare
+    # AssertionError from pyabf (a traceback in the command line)
+    path = tmp_path / "crafted.abf"
+    pyabf.abfWriter.writeABF1(np.zeros((2, 2000)), str(path), 10_000, "pA")
+    _patch(path, fmt, offset, value)
+    with pytest.raises(ValueError, match=r"crafted\.abf: .*" + message):
+        read_abf(path)

@@ -107,6 +107,7 @@ def _channel_table(abf):
 #: header against the file): read past the end, reshape, divide by a zero count, ...
 _PYABF_FAILURES = (
     ArithmeticError,
+    AssertionError,  # its own header checks (a negative acquisition length)
     IndexError,
     KeyError,
     MemoryError,
@@ -135,16 +136,23 @@ def _open_abf(path):
         raise ValueError(
             f"{path}: not a readable ABF file, or a damaged one ({_kind(error)}: {error})."
         ) from None
-    _check_sweeps(path, abf)
+    _check_header(path, abf)
     return abf
 
 
-def _check_sweeps(path, abf):
-    """Refuse an episodic file whose sweep count does not fit its sweep length.
+def _check_header(path, abf):
+    """Refuse a header whose sampling rate is not a positive number, or an episodic file
+    whose sweep count does not fit its sweep length.
 
     pyabf divides the samples by the header's episode count, so a damaged count reads as
-    sweeps of the wrong length (1000 "sweeps" of 4 samples) without an error.
+    sweeps of the wrong length (1000 "sweeps" of 4 samples) without an error, and takes
+    the rate from the sample interval as written (-100 µs read as -10,000 Hz).
     """
+    rate = float(abf.dataRate)
+    if not (np.isfinite(rate) and rate > 0):
+        raise ValueError(
+            f"{path}: damaged ABF header: its sample interval gives a sampling rate of {rate:g} Hz."
+        )
     header = getattr(abf, "_headerV1", None) or getattr(abf, "_protocolSection", None)
     per_episode = int(getattr(header, "lNumSamplesPerEpisode", 0) or 0)
     if abf.nOperationMode != _EPISODIC or per_episode <= 0 or abf.channelCount <= 0:
