@@ -221,3 +221,14 @@ def test_bad_labels(tmp_path, value):
     path = _write(tmp_path / "y.csv", "time,signal,open_channels", cells)
     with pytest.raises(ValueError, match=r"y.csv.*'open_channels'.*non-negative integers.*row 11 "):
         load_liverpool_csv(path)
+
+
+@pytest.mark.parametrize("header", ["time,signal ,signal", "time,signal,open_channels,signal"])
+def test_a_column_named_twice_is_refused(tmp_path, header):
+    # the first was used in silence, or X came out of shape (n, 1, 2)
+    path = tmp_path / "twice.csv"
+    path.write_text(
+        header + "\n" + "\n".join(",".join(["0"] * len(header.split(","))) for _ in range(3))
+    )
+    with pytest.raises(ValueError, match=r"twice\.csv: the header names the column 'signal' twice"):
+        load_liverpool_csv(path)

@@ -90,6 +90,14 @@ def test_batch_size_blocks_are_checked_against_the_file(tmp_path):
         ("time,signal\n0,1\n0.0001,2\n0.0002,1\n0.0004,1\n", {}, "not constant.*line 5"),
         ("time,voltage\n0,1\n0.0001,2\n", {}, "no signal column"),
         ("time,signal,current\n0,1,1\n0.0001,2,2\n", {}, "more than one signal column"),
+        # read as labels of shape (n, 2), and a TypeError (a traceback in the CLI), before
+        (
+            "time,signal,open_channels,open_channels\n0,1,1,1\n0.0001,2,2,2\n",
+            {},
+            "'open_channels' twice",
+        ),
+        ("time,signal,time\n0,1,0\n0.0001,2,0.0001\n", {}, "column 'time' twice"),
+        ("time,signal,Signal \n0,1,1\n0.0001,2,2\n", {}, "column 'Signal' twice"),
         ("time,signal\n0,1\n0.0001,2\n", {"channel": "Im"}, "no column 'Im'"),
         ("1,2\n1,3\n0,2\n", {}, "not a constant-rate time"),
         ("0,1,2,3\n", {}, "found 4 column"),

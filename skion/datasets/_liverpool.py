@@ -44,6 +44,20 @@ def check_labels(path, values) -> np.ndarray:
     return values.astype(np.int64)
 
 
+def check_unique_columns(path, columns) -> None:
+    """Refuse a header that names a column twice (spaces and case aside): which of the two
+    holds the signal, the labels or the time cannot be told."""
+    seen = {}
+    for name in columns:
+        key = str(name).strip().lower()
+        if key in seen:
+            raise ValueError(
+                f"{path}: the header names the column {str(name).strip()!r} twice; give "
+                "every column its own name."
+            )
+        seen[key] = name
+
+
 def _diagnose_values(path, columns) -> None:
     """Re-read ``columns`` as text and raise a ValueError naming the first bad value.
 
@@ -170,6 +184,8 @@ def load_liverpool_csv(
     except pd.errors.EmptyDataError:
         raise ValueError(f"{path}: the file is empty (no header, no data).") from None
     columns = [str(c).strip() for c in header.columns]
+    # the header as written: pandas renames a repeated name ("signal" -> "signal.1")
+    check_unique_columns(path, pd.read_csv(path, header=None, nrows=1, dtype=str).iloc[0])
     missing = [c for c in _REQUIRED if c not in columns]
     if missing:
         raise ValueError(

@@ -17,7 +17,7 @@ from sklearn.utils._param_validation import Interval
 from .._strict import validate_params
 from ._abf import read_abf_channel
 from ._channels import RATE_TOLERANCE
-from ._liverpool import _diagnose_values, _where, check_labels
+from ._liverpool import _diagnose_values, _where, check_labels, check_unique_columns
 from ._neo import NEO_FORMATS, read_neo_channel
 from ._nwb import read_nwb_channel
 from ._units import to_skion_units
@@ -42,7 +42,11 @@ def _csv_columns(path):
         raise ValueError(f"{path}: the file is empty.") from None
     fields = first.iloc[0].tolist()
     numeric = pd.to_numeric(pd.Series(fields), errors="coerce").notna().all()
-    return None if numeric else [str(name).strip() for name in fields]
+    if numeric:
+        return None
+    names = [str(name).strip() for name in fields]
+    check_unique_columns(path, names)
+    return names
 
 
 def _read_numbers(path, columns):
