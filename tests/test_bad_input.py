@@ -270,3 +270,23 @@ def test_lattice_detrender_refuses_a_closed_level_beyond_float64_squares():
     X, y = make_telegraph(3000, random_state=0)
     with pytest.raises(ValueError, match="'closed_level' parameter"):
         LatticeDetrender(step=1.0, closed_level=1e300).fit(X, y)
+
+
+def test_aggregated_hmm_refuses_more_states_than_it_can_decode():
+    # 60 channels ran for minutes, 200 asked for 12 GB; refused before any work
+    from skion import AggregatedHMM
+
+    X, y = make_telegraph(3000, random_state=0)
+    with pytest.raises(ValueError, match=r"1,891 aggregated states.*stops at 500"):
+        AggregatedHMM(n_channels=60).fit(X)
+    with pytest.raises(ValueError, match=r"60 channels of 2 closed"):
+        AggregatedHMM().fit(X, y * 60)  # labels with 60 open channels
+
+
+def test_context_columns_are_bounded():
+    from skion import ContextFeatures, ZScoreWindower
+
+    X, _ = make_telegraph(3000, random_state=0)
+    for transformer in (ContextFeatures(context=10**6), ZScoreWindower(context=10**6)):
+        with pytest.raises(ValueError, match="'context' parameter"):
+            transformer.fit(X)

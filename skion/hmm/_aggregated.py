@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from math import comb
 from numbers import Integral, Real
 
 import numpy as np
@@ -46,6 +47,8 @@ __all__ = ["AggregatedHMM"]
 
 #: Rows the longest recording needs for a calibration without labels.
 _MIN_ROWS = 1_000
+#: Most aggregated states a model may have: decoding costs their square per sample.
+_MAX_STATES = 500
 #: Rows per recording used to choose between starting points (orientation, step).
 _SCREEN_ROWS = 200_000
 _SCREEN_ITER = 6
@@ -945,6 +948,7 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
             The fitted estimator.
         """
         check_below_nyquist("line_freq", self.line_freq, self.sampling_rate)
+        self._check_states(self.max_channels if self.n_channels == "auto" else self.n_channels)
         if y is None:
             X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
             check_signal_range(X)
@@ -1376,8 +1380,21 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
             raise ValueError("y must hold open-channel counts (non-negative integers).")
         return y.astype(np.int64)
 
+    def _check_states(self, n_channels):
+        """Refuse a model whose aggregated states would make decoding impractical."""
+        n_states = comb(n_channels + self.n_closed + self.n_open - 1, n_channels)
+        if n_states > _MAX_STATES:
+            raise ValueError(
+                f"{n_channels} channels of {self.n_closed} closed and {self.n_open} open "
+                f"state(s) make {n_states:,} aggregated states; decoding costs the square "
+                f"of that per sample, so skion stops at {_MAX_STATES} (at 286 states it "
+                "decodes 28,500 samples/s). Use fewer channels, or a scheme with fewer "
+                "states (n_closed=1, n_open=1: one state per channel count)."
+            )
+
     def _supervised_start(self, xs, labels, dt):
         top = max(int(k.max()) for k in labels)
+        self._check_states(top if self.n_channels == "auto" else int(self.n_channels))
         n_channels = top if self.n_channels == "auto" else int(self.n_channels)
         if top > n_channels:
             raise ValueError(

@@ -19,6 +19,10 @@ from ._recordings import RecordingTransformerMixin
 
 __all__ = ["ContextFeatures"]
 
+#: Most lags (and leads) a row may get: 2 * context + 1 columns per input column, so
+#: context=10**6 asked for 22 GB on a short recording.
+_MAX_CONTEXT = 1000
+
 
 class ContextFeatures(
     StrictParamsMixin, RecordingRequestsMixin, RecordingTransformerMixin, BaseEstimator
@@ -34,7 +38,8 @@ class ContextFeatures(
     ----------
     context : int, default=0
         Add the values ``1..context`` rows before (``lag``) and after (``lead``) each
-        row, for every column. At a recording's edges the edge value is repeated.
+        row, for every column (at most 1000). At a recording's edges the edge value is
+        repeated.
     rolling_windows : tuple of int, default=()
         Widths (at least 2) of centred rolling windows; each adds a rolling mean and a
         rolling standard deviation column per input column. The window of row ``i`` is
@@ -70,7 +75,7 @@ class ContextFeatures(
     """
 
     _parameter_constraints: dict = {
-        "context": [Interval(Integral, 0, None, closed="left")],
+        "context": [Interval(Integral, 0, _MAX_CONTEXT, closed="both")],
         "rolling_windows": ["array-like"],
     }
 
