@@ -30,6 +30,7 @@ from importlib.metadata import version as _installed_version
 from pathlib import Path
 
 import sklearn
+from sklearn.base import BaseEstimator
 
 from ._strict import validate_params
 from ._version import __version__
@@ -231,12 +232,22 @@ def read_model_file(path: str | os.PathLike) -> dict:
         )
     if not isinstance(payload.get("conditions"), str):
         raise ModelFileError(f"{path} is not a skion model file: its conditions are not JSON")
+    if not isinstance(payload["estimator"], BaseEstimator):
+        raise ModelFileError(
+            f"{path} is not a skion model file: it holds a {type(payload['estimator']).__name__} "
+            "where the fitted estimator should be"
+        )
     if version > MODEL_FORMAT_VERSION:
         raise ModelFileError(
             f"{path} has model format {payload['format_version']}, newer than this skion "
             f"{__version__} reads ({MODEL_FORMAT_VERSION}); upgrade skion"
         )
-    payload["conditions"] = json.loads(payload["conditions"])
+    try:
+        payload["conditions"] = json.loads(payload["conditions"])
+    except json.JSONDecodeError as error:
+        raise ModelFileError(
+            f"{path} is not a skion model file: its conditions are not JSON ({error})"
+        ) from None
     return payload
 
 
@@ -343,7 +354,7 @@ def convert_model_file(
         old = joblib.load(source)
     except Exception as error:
         raise ModelFileError(f"{source} is not a skion 0.1 model file ({error})") from None
-    if not isinstance(old, dict) or old.get("format") != MODEL_FORMAT:
+    if not isinstance(old, dict) or old.get("format") != MODEL_FORMAT or "estimator" not in old:
         raise ModelFileError(f"{source} is not a skion model file")
     dump_estimator(old["estimator"], destination, conditions=old.get("conditions"))
     return read_model_file(destination)

@@ -11,6 +11,13 @@ from skion.model_files import ModelFileError, read_model_file
 TINY = {"window_size": 125, "filters": 2, "depth": 1, "epochs": 1}
 
 
+def _fitted():
+    from skion import HMMClassifier
+
+    X, y = make_telegraph(500, random_state=0)
+    return HMMClassifier().fit(X, y)
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [
@@ -89,13 +96,55 @@ def test_make_telegraph_refuses_non_finite_or_huge_values(kwargs, message):
         {"format": "skion-model", "format_version": "2", "estimator": 1, "conditions": "{}"},
         {"format": "skion-model", "format_version": 2, "conditions": "{}"},
         {"format": "skion-model", "format_version": 2, "estimator": 1, "conditions": {}},
+        # an AttributeError traceback from predict, and "steps: int" from info
+        {"format": "skion-model", "format_version": 2, "estimator": 1, "conditions": "{}"},
+        # "error: Expecting value: line 1 column 1" without the file's name
+        {"format": "skion-model", "format_version": 2, "estimator": _fitted(), "conditions": "no"},
     ],
-    ids=["no version", "string version", "no estimator", "conditions not JSON"],
+    ids=[
+        "no version",
+        "string version",
+        "no estimator",
+        "conditions a dict",
+        "estimator an int",
+        "conditions not JSON",
+    ],
 )
-def test_incomplete_model_files_are_named_as_such(tmp_path, payload):
-    skops.io.dump(payload, tmp_path / "m.skion")
+def test_incomplete_model_files_are_named_as_such(tmp_path, payload, capsys):
+    from skion.cli import main
+
+    path = tmp_path / "m.skion"
+    skops.io.dump(payload, path)
+    with pytest.raises(ModelFileError, match=r"m\.skion is not a skion model file"):
+        read_model_file(path)
+    assert main(["info", str(path)]) == 1
+    assert "is not a skion model file" in capsys.readouterr().err
+
+
+def test_converting_an_old_file_without_an_estimator_is_a_model_file_error(tmp_path):
+    import joblib
+
+    from skion.model_files import convert_model_file
+
+    joblib.dump({"format": "skion-model"}, tmp_path / "old.skion")  # was a KeyError
     with pytest.raises(ModelFileError, match="is not a skion model file"):
-        read_model_file(tmp_path / "m.skion")
+        convert_model_file(tmp_path / "old.skion", tmp_path / "new.skion", trust=True)
+
+
+def test_numpy_integers_build_a_network():
+    from skion import build_unet
+
+    network = build_unet(np.int64(1), np.int64(2), filters=np.int64(4), depth=np.int32(1))
+    assert network.output_shape == (None, None, 2)  # Keras refused np.int64 filters
+
+
+@pytest.mark.parametrize("name", ["AggregatedHMM", "LatticeScaler"])
+def test_a_constant_recording_has_no_levels_to_find(name):
+    import skion
+
+    estimator = getattr(skion, name)()
+    with pytest.raises(ValueError, match=r"recording 0 is constant \(3 on all 3000 rows\)"):
+        estimator.fit(np.full((3000, 1), 3.0))  # LatticeScaler: a ZeroDivisionError
 
 
 @pytest.mark.parametrize(

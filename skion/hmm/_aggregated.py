@@ -217,6 +217,16 @@ def _continued(fitted, refit):
     return (*refit[:3], fitted[3] + refit[3], refit[4])
 
 
+def _refuse_constant(xs):
+    """A recording whose current never changes has no levels to find without labels."""
+    for index, x in enumerate(xs):
+        if x.min() == x.max():
+            raise ValueError(
+                f"recording {index} is constant ({x[0]:g} on all {len(x)} rows): it has no "
+                "current levels to find."
+            )
+
+
 class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, BaseEstimator):
     """Idealize a recording without labels: N identical channels of a Markov scheme, by EM.
 
@@ -958,6 +968,8 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
             y = self._check_labels(y)
         xs, recordings = self._split(X, groups)
         ys = None if y is None else [y[rows] for rows in recordings]
+        if y is None:
+            _refuse_constant(xs)
         cutoff = self._find_filter(xs)
         hum = None if self.line_freq is None else self.line_freq * self.n_harmonics
         self._decimation = decimation(cutoff, self.sampling_rate, hum)

@@ -184,6 +184,11 @@ def build_unet(
     >>> build_unet(1, 3, filters=8).output_shape
     (None, None, 3)
     """
+    # Keras refuses NumPy integers (np.int64(4) filters: "invalid value for units")
+    n_features, n_classes, filters, kernel_size, depth, n_levels, pool_size = (
+        int(value)
+        for value in (n_features, n_classes, filters, kernel_size, depth, n_levels, pool_size)
+    )
     norm = {"momentum": batchnorm_momentum, "normalization": normalization}
 
     inputs = keras.Input(shape=(None, n_features), name="signal")
