@@ -316,7 +316,7 @@ def test_bad_files_exit_1_with_a_one_line_message(argv, message, tmp_path, monke
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["demo", "--n-samples", "10"], "must be at least 10000"),
+        (["demo", "--n-samples", "10000"], "must be at least 20000"),  # 625 rows: too short
         (["demo", "--epochs", "0"], "must be at least 1"),
         (["demo", "--epochs", "two"], "expected an integer"),
         (["predict", "data.csv", "--model", "m.skion"], "--out"),

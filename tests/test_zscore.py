@@ -225,3 +225,13 @@ def test_pipeline_of_the_parts_is_saved_and_loaded(tmp_path):
     dump_estimator(pipeline, tmp_path / "parts.skion")
     restored = load_estimator(tmp_path / "parts.skion")
     np.testing.assert_array_equal(restored.transform(X), pipeline.transform(X))
+
+
+def test_a_current_in_amperes_is_still_standardised():
+    # the "constant column" floor was float32's eps (1.2e-7) for any column whose values
+    # are under 1: a current in A (~1e-11) came out unscaled
+    X = (rng.normal(3.0, 1.0, (1000, 1)) * 1e-11).astype(np.float32)
+    Z = RecordingScaler().fit_transform(X)
+    assert Z.std() == pytest.approx(1.0, rel=1e-3) and abs(Z.mean()) < 1e-3
+    constant = np.full((100, 1), 0.1, dtype=np.float32)
+    assert RecordingScaler().fit(constant).scale_[0] == 1.0

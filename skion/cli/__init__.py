@@ -272,7 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--n-samples",
-        type=_positive_int(10_000),
+        type=_positive_int(20_000),  # at 10,000 a rig's recordings had 625 rows; 1,000 calibrate
         default=None,
         help="samples in all 8 recordings (default 1,000,000; shorter recordings are "
         "too short to calibrate without labels on every rig)",

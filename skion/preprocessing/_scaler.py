@@ -159,5 +159,7 @@ class RecordingScaler(
             scale = (q75 - q25) / 1.3489795
         else:
             center, scale = Z.mean(axis=0, dtype=np.float64), Z.std(axis=0, dtype=np.float64)
-        scale = np.where(scale > np.finfo(Z.dtype).eps * np.maximum(np.abs(center), 1), scale, 1.0)
+        # 1 where a column is constant up to rounding; relative to the column's own size,
+        # so that a current in amperes (values ~1e-11) is still scaled
+        scale = np.where(scale > np.finfo(Z.dtype).eps * np.abs(center), scale, 1.0)
         return np.asarray(center, dtype=np.float64), np.asarray(scale, dtype=np.float64)
