@@ -134,7 +134,7 @@ def test_file_without_samples(pyabf, tmp_path):
         (lambda raw: raw[:100], r"not a readable ABF file.*struct\.error"),
         (lambda raw: raw[: len(raw) // 2], r"not a readable ABF file"),
         (lambda raw: b"", r"not a readable ABF file.*NotImplementedError"),
-        (lambda raw: b"ABF " + bytes(range(256)) * 20, r"not a readable ABF file"),
+        (lambda raw: b"ABF " + bytes(range(256)) * 20, r"damaged ABF header: .* sweeps"),
     ],
 )
 def test_a_damaged_file_is_a_one_line_error_that_names_it(pyabf, tmp_path, damage, message):
@@ -179,8 +179,9 @@ def test_missing_pyabf_says_how_to_install(monkeypatch, tmp_path):
         (122, "f", -100.0, r"sampling rate of -10000 Hz"),  # fADCSampleInterval (µs)
         (122, "f", 0.0, r"ZeroDivisionError"),
         (10, "i", -5, r"not a readable ABF file.*AssertionError"),  # lActualAcqLength
+        (16, "i", 10**8, r"100,000,000 sweeps in a file of"),  # a minute, then MemoryError
     ],
-    ids=["negative interval", "zero interval", "negative length"],
+    ids=["negative interval", "zero interval", "negative length", "1e8 sweeps"],
 )
 def test_a_crafted_header_is_refused_in_one_line(pyabf, tmp_path, offset, fmt, value, message):
     # a negative interval was read as a rate of -10,000 Hz; a negative length was a bare

@@ -28,6 +28,8 @@ def _fitted():
         ({"class_weight": {0: np.nan, 1: 1.0}}, "finite weights"),
         ({"class_weight": {0: -1.0, 1: 1.0}}, "finite weights"),
         ({"class_weight": {0: np.inf, 1: 1.0}}, "finite weights"),
+        ({"class_weight": {0: "a", 1: 1.0}}, "finite weights"),  # a TypeError in isfinite
+        ({"class_weight": {0: 0, 1: 0}}, "every class weight 0"),  # failed after training
     ],
 )
 def test_unet_parameters_that_cannot_work_are_refused(params, message):

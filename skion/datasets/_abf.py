@@ -130,6 +130,7 @@ def _open_abf(path):
     pyabf = _import_pyabf()
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No such ABF file: {os.fspath(path)!r}")
+    _check_episode_count(path)
     try:
         abf = pyabf.ABF(os.fspath(path))
     except _PYABF_FAILURES as error:
@@ -138,6 +139,27 @@ def _open_abf(path):
         ) from None
     _check_header(path, abf)
     return abf
+
+
+#: Where the sweep count (lActualEpisodes) is in each version's header.
+_EPISODES_AT = {b"ABF ": ("<i", 16), b"ABF2": ("<I", 12)}
+
+
+def _check_episode_count(path):
+    """Refuse, before pyabf reads it, a header whose sweep count exceeds the samples the
+    file can hold (two bytes each): pyabf builds its sweep tables first, and
+    ``lActualEpisodes=10**8`` took a minute and then ran out of memory."""
+    with open(path, "rb") as stream:
+        head = stream.read(20)
+    if len(head) < 20 or head[:4] not in _EPISODES_AT:
+        return  # pyabf says what is wrong with it
+    fmt, offset = _EPISODES_AT[head[:4]]
+    (episodes,) = struct.unpack_from(fmt, head, offset)
+    size = os.path.getsize(path)
+    if episodes > size // 2:
+        raise ValueError(
+            f"{path}: damaged ABF header: {episodes:,} sweeps in a file of {size:,} bytes."
+        )
 
 
 def _check_header(path, abf):

@@ -371,10 +371,14 @@ class SequenceUNetClassifier(
                 "at its random initial weights."
             )
         if isinstance(self.class_weight, dict):
-            bad = {k: v for k, v in self.class_weight.items() if not (np.isfinite(v) and v >= 0)}
+            bad = {k: v for k, v in self.class_weight.items() if not _is_weight(v)}
             if bad:
                 raise ValueError(
                     f"class_weight must map classes to finite weights >= 0; got {bad}."
+                )
+            if self.class_weight and not any(self.class_weight.values()):
+                raise ValueError(
+                    "class_weight gives every class weight 0: nothing would be learned."
                 )
         copies = []
         for callback in self.callbacks or []:
@@ -729,6 +733,16 @@ class SequenceUNetClassifier(
             }
             state = {**state, "history_": history}
         super().__setstate__(state)
+
+
+def _is_weight(value) -> bool:
+    """A finite real number >= 0 (not a string, not a boolean)."""
+    return (
+        isinstance(value, Real)
+        and not isinstance(value, bool)
+        and np.isfinite(value)
+        and value >= 0
+    )
 
 
 def _check_finite_loss(losses, learning_rate) -> None:
