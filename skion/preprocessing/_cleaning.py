@@ -143,7 +143,7 @@ class RecordingCleaner(
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         check_signal_range(X)
-        Recordings(len(X), groups)
+        Recordings(len(X), groups)  # checked (one label per row, none missing), not kept
         check_below_nyquist("notch_freq", self.notch_freq, self.sampling_rate)
         return self
 

@@ -105,7 +105,7 @@ class ContextFeatures(
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         check_signal_range(X)
-        Recordings(len(X), groups)
+        Recordings(len(X), groups)  # checked (one label per row, none missing), not kept
         widths = np.asarray(self.rolling_windows)
         if widths.ndim != 1 or (
             widths.size and (widths.dtype.kind not in "iu" or widths.min() < 2)

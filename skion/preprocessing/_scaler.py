@@ -107,7 +107,7 @@ class RecordingScaler(
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         check_signal_range(X)
-        Recordings(len(X), groups)
+        Recordings(len(X), groups)  # checked (one label per row, none missing), not kept
         self.center_, self.scale_ = self._statistics(X)
         return self
 
