@@ -20,10 +20,12 @@ no recipe: it is :class:`skion.AggregatedHMM` with its defaults.
 
 from __future__ import annotations
 
+import numpy as np
+from sklearn import config_context
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import HasMethods, StrOptions
 
 from . import HMMClassifier, LatticeDetrender, LatticeScaler, SequenceUNetClassifier, ZScoreWindower
 from ._strict import validate_params
@@ -32,6 +34,7 @@ __all__ = [
     "CALIBRATIONS",
     "UNET_PARAMS",
     "UNET_QUICK_PARAMS",
+    "calibrated_counts",
     "make_baseline_pipelines",
     "make_cleaning",
     "make_unet_pipeline",
@@ -186,3 +189,59 @@ def make_baseline_pipelines(*, calibration="labels", random_state=None) -> dict[
             ]
         ),
     }
+
+
+@validate_params(
+    {"model": [HasMethods("predict")], "X": ["array-like"], "groups": ["array-like", None]},
+    prefer_skip_nested_validation=True,
+)
+def calibrated_counts(model, X, groups=None):
+    """Open channels of every row, never more than each recording's calibration found.
+
+    A pipeline whose cleaning calibrates every recording on its own (a ``"clean"`` step
+    starting with :class:`~skion.LatticeScaler`: ``calibration="recording"``, the
+    pretrained network of :func:`skion.neural.load_pretrained_unet`) calibrates each
+    recording once, predicts, and caps every row's count at the channels its recording
+    was calibrated with: a network can otherwise predict a count that never occurs on a
+    few rows. ``skion predict`` and ``skion idealize --method unet`` count this way. Any
+    other model's counts are its predictions.
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted pipeline (or classifier) predicting open-channel counts.
+    X : array-like of shape (n_samples, n_features)
+        One row per time sample, in time order; the current is column 0.
+    groups : array-like of shape (n_samples,), default=None
+        Recording of each row.
+
+    Returns
+    -------
+    counts : ndarray of shape (n_samples,)
+        Open channels of every row.
+    table : pandas.DataFrame or None
+        The calibration, one row per recording (``LatticeScaler.calibrate``'s table:
+        ``start``, ``stop``, ``unitary_current``, ``n_channels``, ...); None for a model
+        without a per-recording calibration.
+
+    Examples
+    --------
+    >>> from skion.datasets import make_patch_clamp
+    >>> from skion.neural import load_pretrained_unet
+    >>> from skion.pipelines import calibrated_counts
+    >>> X, y, groups, _ = make_patch_clamp(30_000, n_channels=3, unitary_current=-2.0,
+    ...                                    noise=0.4, random_state=0)
+    >>> counts, table = calibrated_counts(load_pretrained_unet(), X, groups)
+    >>> int(table["n_channels"].iloc[0]), bool(counts.max() <= 3)
+    (3, True)
+    """
+    clean = getattr(model, "named_steps", {}).get("clean")
+    scaler = clean.steps[0][1] if isinstance(clean, Pipeline) else None
+    with config_context(enable_metadata_routing=True):
+        if not isinstance(scaler, LatticeScaler):
+            return model.predict(X, groups=groups), None
+        units, table = scaler.calibrate(X, groups, return_transformed=True)
+        rest = Pipeline([("clean", clean[1:]), *model.steps[1:]])
+        counts = rest.predict(units, groups=groups)
+    lengths = (table["stop"] - table["start"]).to_numpy()
+    return np.minimum(counts, np.repeat(table["n_channels"].to_numpy(), lengths)), table

@@ -363,9 +363,8 @@ def test_counts_never_exceed_the_channels_calibration_found():
     from sklearn.dummy import DummyClassifier
     from sklearn.pipeline import Pipeline
 
-    from skion.cli._files import calibrated_counts
     from skion.datasets import make_patch_clamp
-    from skion.pipelines import make_cleaning
+    from skion.pipelines import calibrated_counts, make_cleaning
 
     X5, y5, _, _ = make_patch_clamp(
         30_000, kinetics="fast", n_channels=5, unitary_current=1.5, noise=0.2, random_state=0

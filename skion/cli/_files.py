@@ -20,7 +20,7 @@ import sklearn.pipeline
 from ..datasets import read_recording
 from ..metrics import f1_summary, per_class_report
 from ..model_files import ModelFileError, dump_estimator, read_model_file
-from ..pipelines import make_unet_pipeline
+from ..pipelines import calibrated_counts, make_unet_pipeline
 from ..preprocessing import resample_recordings
 from ..windowing import Recordings
 from ._errors import CommandError, say
@@ -242,28 +242,6 @@ def _load_for(data, model_path, reading, other_rate):
     model = _cleaning_at(model, recording, rows)
     _check_lattice_range(model, X, groups, conditions)
     return model, recording, X, groups, rows
-
-
-def calibrated_counts(model, X, groups):
-    """``(counts, table)``: a command-line pipeline's counts of every row.
-
-    A pipeline that calibrates every recording on its own (``--calibration recording``:
-    ``LatticeScaler`` first) calibrates each recording once and never predicts more open
-    channels than its calibration found (``table``: one row per recording; ``None`` for
-    a pipeline with one lattice, whose counts are returned as predicted).
-    """
-    from ..preprocessing import LatticeScaler
-
-    clean = getattr(model, "named_steps", {}).get("clean")
-    scaler = clean.steps[0][1] if isinstance(clean, sklearn.pipeline.Pipeline) else None
-    with sklearn.config_context(enable_metadata_routing=True):
-        if not isinstance(scaler, LatticeScaler):
-            return model.predict(X, groups=groups), None
-        units, table = scaler.calibrate(X, groups, return_transformed=True)
-        rest = sklearn.pipeline.Pipeline([("clean", clean[1:]), *model.steps[1:]])
-        counts = rest.predict(units, groups=groups)
-    lengths = (table["stop"] - table["start"]).to_numpy()
-    return np.minimum(counts, np.repeat(table["n_channels"].to_numpy(), lengths)), table
 
 
 def _predict(model, X, groups, rows, progress):

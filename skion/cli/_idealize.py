@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..pipelines import calibrated_counts
 from ..windowing import Recordings
 from ._errors import CommandError
-from ._files import _cleaning_at, _match_rate, calibrated_counts, read_data
+from ._files import _cleaning_at, _match_rate, read_data
 from ._kinetics import write_events
 
 __all__ = ["check_method_options", "idealize", "idealize_unet", "unet_counts"]

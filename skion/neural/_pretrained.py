@@ -30,7 +30,10 @@ def load_pretrained_unet():
     -------
     pipeline : sklearn.pipeline.Pipeline
         The fitted pipeline; ``pipeline.predict(X, groups=groups)`` gives open-channel
-        counts.
+        counts, and :func:`skion.pipelines.calibrated_counts` the same counts capped at
+        the channels each recording was calibrated with (as ``skion idealize --method
+        unet`` does: the network alone predicts a count that never occurs on a few rows
+        in some recordings).
 
     Raises
     ------
