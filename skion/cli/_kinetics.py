@@ -56,14 +56,14 @@ def events_of(path) -> pd.DataFrame:
             raise CommandError(f"{path}: {error}") from None
         return events
     if {"time", "open_channels"} <= set(frame.columns):
-        from ..datasets._recording import _boundaries, _time_and_rate
+        from ..datasets._csv import recording_starts, time_and_rate
 
         time = frame["time"].to_numpy(dtype=np.float64)
-        restarts, rate = _time_and_rate(path, time, None)
+        restarts, rate = time_and_rate(path, time, None)
         groups = np.zeros(len(frame), dtype=np.int64)
         if "recording" in frame.columns:
             groups = frame["recording"].to_numpy()
-            _boundaries(path, groups)  # contiguous recordings
+            recording_starts(path, groups)  # contiguous recordings
         elif restarts.size:
             groups[restarts] = 1
             groups = np.cumsum(groups)

@@ -5,7 +5,7 @@ from ._ion_switching import KINETICS, REGIMES, RecordingModel, make_ion_switchin
 from ._liverpool import load_liverpool_csv
 from ._oracle import aggregated_chain, oracle_proba
 from ._patch_clamp import make_patch_clamp
-from ._recording import read_recording
+from ._recording import RecordingFile, open_recording, read_recording
 from ._rigs import RIGS, make_rigs
 from ._telegraph import make_telegraph
 
@@ -13,6 +13,7 @@ __all__ = [
     "KINETICS",
     "REGIMES",
     "RIGS",
+    "RecordingFile",
     "RecordingModel",
     "aggregated_chain",
     "load_liverpool_csv",
@@ -20,6 +21,7 @@ __all__ = [
     "make_patch_clamp",
     "make_rigs",
     "make_telegraph",
+    "open_recording",
     "oracle_proba",
     "read_abf",
     "read_recording",

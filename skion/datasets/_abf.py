@@ -10,9 +10,9 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from .._strict import validate_params
-from ._channels import choose_channel, stack_sweeps
+from ._channels import ChannelSource, choose_channel
 
-__all__ = ["read_abf", "read_abf_channel"]
+__all__ = ["open_abf_channel", "read_abf"]
 
 
 def _import_pyabf():
@@ -90,8 +90,14 @@ def read_abf(path: str | os.PathLike, *, channel: int = 0) -> tuple[np.ndarray, 
     >>> bool(np.abs(X[:, 0] - sweeps.ravel()).max() < 1e-3)  # 16-bit resolution
     True
     """
-    X, rate, groups, _ = read_abf_channel(path, int(channel))
-    return X, rate, groups
+    source = open_abf_channel(path, int(channel))
+    groups = np.zeros(source.n_samples, dtype=np.int64)
+    groups[source.starts] = 1
+    return (
+        source.read(0, source.n_samples).astype(np.float32)[:, None],
+        source.rate,
+        np.cumsum(groups),
+    )
 
 
 def _channel_table(abf):
@@ -126,13 +132,14 @@ def _kind(error):
 
 
 def _open_abf(path):
-    """``pyabf.ABF`` of ``path``; a file pyabf cannot parse is a ValueError that names it."""
+    """``pyabf.ABF`` of ``path``, its header only (no samples loaded); a file pyabf cannot
+    parse is a ValueError that names it."""
     pyabf = _import_pyabf()
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No such ABF file: {os.fspath(path)!r}")
     _check_episode_count(path)
     try:
-        abf = pyabf.ABF(os.fspath(path))
+        abf = pyabf.ABF(os.fspath(path), loadData=False)
     except _PYABF_FAILURES as error:
         raise ValueError(
             f"{path}: not a readable ABF file, or a damaged one ({_kind(error)}: {error})."
@@ -188,21 +195,77 @@ def _check_header(path, abf):
         )
 
 
-def read_abf_channel(path, channel):
-    """``(X, sampling_rate, groups, (name, units))`` of ``channel`` (an index, a name, or
-    None for the first current or conductance channel; see ``choose_channel``)."""
+def _sweep_bounds(path, abf, rows):
+    """``[(first row, length), ...]`` of every sweep (pyabf's ``setSweep``), within the
+    ``rows`` the data section holds per channel."""
+    lengths = getattr(getattr(abf, "_synchArraySection", None), "lLength", None)
+    if abf.sweepCount > 1 and lengths is not None and len(set(lengths)) > 1:
+        counts = [int(length) // abf.channelCount for length in lengths[: abf.sweepCount]]
+        firsts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    else:
+        counts = [int(abf.sweepPointCount)] * abf.sweepCount
+        firsts = np.arange(abf.sweepCount) * int(abf.sweepPointCount)
+    bounds = list(zip(firsts.tolist(), counts, strict=True))
+    if bounds and bounds[-1][0] + bounds[-1][1] > rows:
+        raise ValueError(
+            f"{path}: damaged ABF file: its header promises {abf.sweepCount} sweep(s) "
+            f"ending at sample {bounds[-1][0] + bounds[-1][1]:,}, but the data section holds "
+            f"{rows:,} per channel."
+        )
+    return bounds
+
+
+def _data_section(path, abf):
+    """The data section as a read-only ``(samples, channels)`` memory map, as stored."""
+    itemsize = np.dtype(abf._dtype).itemsize
+    rows = int(abf.dataPointCount) // max(int(abf.channelCount), 1)
+    held = (os.path.getsize(path) - int(abf.dataByteStart)) // itemsize
+    if rows <= 0:
+        return np.zeros((0, max(int(abf.channelCount), 1)), dtype=abf._dtype)
+    if held < rows * abf.channelCount:
+        raise ValueError(
+            f"{path}: damaged or truncated ABF file: its header promises "
+            f"{int(abf.dataPointCount):,} values, the file holds {max(held, 0):,}."
+        )
+    return np.memmap(
+        path,
+        dtype=abf._dtype,
+        mode="r",
+        offset=int(abf.dataByteStart),
+        shape=(rows, int(abf.channelCount)),
+    )
+
+
+def open_abf_channel(path, channel):
+    """:class:`ChannelSource` of ``channel`` (an index, a name, or None for the first
+    current or conductance channel; see ``choose_channel``).
+
+    pyabf reads the header; the samples are then mapped, not loaded (pyabf loads every
+    channel of the file as float32), and scaled as pyabf scales them, bit for bit: stored
+    integers times the channel's gain, plus its offset, in float32.
+    """
     abf = _open_abf(path)
     channels = _channel_table(abf)
     channel = choose_channel(path, channels, channel)
+    data = _data_section(path, abf)
+    bounds = _sweep_bounds(path, abf, len(data))
+    gain, offset = abf._dataGain[channel], abf._dataOffset[channel]
 
-    pieces = []
-    for sweep in abf.sweepList:
-        try:
-            abf.setSweep(sweep, channel=int(channel))
-        except _PYABF_FAILURES as error:
-            raise ValueError(
-                f"{path}: damaged ABF file: sweep {sweep} cannot be read ({_kind(error)}: {error})."
-            ) from None
-        pieces.append(np.asarray(abf.sweepY, dtype=np.float32))
-    X, groups = stack_sweeps(path, pieces, "sweep(s)")
-    return X, float(abf.dataRate), groups, channels[channel]
+    def read_sweep(sweep, start, stop):
+        first = bounds[sweep][0]
+        values = np.asarray(data[first + start : first + stop, channel], dtype=np.float32)
+        if abf._dtype == np.int16:  # pyabf: data[i] = data[i] * gain; data[i] += offset
+            values = np.multiply(values, gain).astype(np.float32, copy=False)
+            values = np.add(values, offset).astype(np.float32, copy=False)
+        return values
+
+    name, units = channels[channel]
+    return ChannelSource(
+        path,
+        lengths=[length for _, length in bounds],
+        read_sweep=read_sweep,
+        rate=float(abf.dataRate),
+        name=name,
+        units=units,
+        kind="sweep(s)",
+    )

@@ -1,26 +1,62 @@
 """Choosing one channel of a multi-channel recording file, by index, by name or by unit,
-and stacking its sweeps into rows."""
+and reading its sweeps as rows, a slice at a time."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["RATE_TOLERANCE", "choose_channel", "stack_sweeps"]
+__all__ = ["RATE_TOLERANCE", "ChannelSource", "choose_channel"]
 
 #: Relative spread of time steps (or between sweeps' rates) that still counts as one
 #: constant sampling rate, in every reader.
 RATE_TOLERANCE = 1e-3
 
 
-def stack_sweeps(path, pieces, kind):
-    """``(X, groups)``: the channel's sweeps (``pieces``, in order) as one column of rows,
-    every sweep a recording; a file of ``kind`` (``"sweep(s)"``, ...) that holds no
-    samples is a ValueError naming ``path``."""
-    lengths = [len(piece) for piece in pieces]
-    if sum(lengths) == 0:
-        raise ValueError(f"{path}: the file holds no samples ({len(pieces)} empty {kind}).")
-    groups = np.repeat(np.arange(len(pieces), dtype=np.int64), lengths)
-    return np.concatenate(pieces)[:, None], groups
+class ChannelSource:
+    """One channel of an open file: its sweeps' lengths now, its samples a slice at a time.
+
+    ``lengths`` are the sweeps' sample counts, in file order (every sweep a recording);
+    ``read_sweep(i, start, stop)`` returns rows ``start:stop`` of sweep ``i`` as float64 in
+    ``units`` (the channel's unit as the file states it). ``close`` releases the file.
+    A file of ``kind`` (``"sweep(s)"``, ...) that holds no samples is a ValueError naming
+    ``path``.
+    """
+
+    def __init__(self, path, *, lengths, read_sweep, rate, name, units, kind, close=None):
+        lengths = np.asarray(lengths, dtype=np.int64)
+        if lengths.sum() == 0:
+            if close is not None:
+                close()
+            raise ValueError(f"{path}: the file holds no samples ({len(lengths)} empty {kind}).")
+        self.path, self.rate, self.name, self.units = path, float(rate), name, units
+        self._read_sweep, self._close = read_sweep, close
+        self._first = np.concatenate([[0], np.cumsum(lengths)])
+        self.n_samples = int(self._first[-1])
+        nonempty = self._first[:-1][lengths > 0]
+        #: First row of every sweep but the first (empty sweeps hold no recording).
+        self.starts = nonempty[nonempty > 0]
+
+    def read(self, start, stop):
+        """Rows ``start:stop`` of the sweeps laid end to end, float64 in ``units``."""
+        if self._read_sweep is None:
+            raise ValueError(f"{self.path}: the file is closed.")
+        pieces = []
+        sweep = int(np.searchsorted(self._first, start, side="right")) - 1
+        while start < stop:
+            end = min(stop, int(self._first[sweep + 1]))
+            if end > start:
+                begin = int(self._first[sweep])
+                values = self._read_sweep(sweep, start - begin, end - begin)
+                pieces.append(np.asarray(values, dtype=np.float64))
+            start, sweep = end, sweep + 1
+        return np.concatenate(pieces) if pieces else np.empty(0)
+
+    def close(self):
+        """Release the file (a closed source reads nothing)."""
+        self._read_sweep = None  # drops the memory map or reader it holds
+        if self._close is not None:
+            self._close()
+            self._close = None
 
 
 def choose_channel(path, channels, channel):

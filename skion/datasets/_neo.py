@@ -1,8 +1,7 @@
 """Readers for the formats other acquisition programs write, through the optional ``neo``.
 
 neo's "raw" readers parse a file's header and map its samples without loading them; one
-channel is then read a segment (a sweep, a record) at a time, so only that channel's
-samples are ever held in memory.
+channel is then read a slice of a segment (a sweep, a record) at a time.
 """
 
 from __future__ import annotations
@@ -12,9 +11,9 @@ import re
 
 import numpy as np
 
-from ._channels import choose_channel, stack_sweeps
+from ._channels import ChannelSource, choose_channel
 
-__all__ = ["NEO_FORMATS", "read_neo_channel"]
+__all__ = ["NEO_FORMATS", "open_neo_channel"]
 
 #: File suffix -> (neo raw reader, what writes it). Only formats with a test that reads a
 #: file (one the test writes, or a public sample in tests/data) are listed.
@@ -82,12 +81,12 @@ def _wcp_samples(path):
     return None if found is None else int(found[1])
 
 
-def read_neo_channel(path, channel):
-    """``(X, sampling_rate, groups, (name, units))`` of ``channel`` (an index, a name, or
-    None for the first current or conductance channel; see ``choose_channel``).
+def open_neo_channel(path, channel):
+    """:class:`ChannelSource` of ``channel`` (an index, a name, or None for the first
+    current or conductance channel; see ``choose_channel``).
 
-    Every segment (a sweep or record) is a recording in ``groups``; values are in the
-    channel's units as stated in the file.
+    Every segment (a sweep or record) is a recording; values are in the channel's units
+    as stated in the file, read a slice at a time.
     """
     reader = _open(path)
     channels = _channel_table(reader)
@@ -96,20 +95,38 @@ def read_neo_channel(path, channel):
     streams = list(reader.header["signal_streams"]["id"])
     stream = streams.index(table["stream_id"][channel])
     within = int(np.sum(table["stream_id"][:channel] == table["stream_id"][channel]))
-    rate = float(table["sampling_rate"][channel])
-
     keep = _wcp_samples(path) if os.fspath(path).lower().endswith(".wcp") else None
-    pieces = []
-    for block, segment in _segments(reader):
+    segments = _segments(reader)
+    lengths = [
+        min(
+            int(reader.get_signal_size(block_index=b, seg_index=s, stream_index=stream)),
+            keep if keep is not None else np.iinfo(np.int64).max,
+        )
+        for b, s in segments
+    ]
+
+    def read_sweep(sweep, start, stop):
+        block, segment = segments[sweep]
         raw = reader.get_analogsignal_chunk(
             block_index=block,
             seg_index=segment,
+            i_start=start,
+            i_stop=stop,
             stream_index=stream,
             channel_indexes=[within],
         )
         values = reader.rescale_signal_raw_to_float(
             raw, dtype="float64", stream_index=stream, channel_indexes=[within]
         )
-        pieces.append(values[:keep, 0])
-    X, groups = stack_sweeps(path, pieces, "segment(s)")
-    return X, rate, groups, channels[channel]
+        return values[:, 0]
+
+    name, units = channels[channel]
+    return ChannelSource(
+        path,
+        lengths=lengths,
+        read_sweep=read_sweep,
+        rate=float(table["sampling_rate"][channel]),
+        name=name,
+        units=units,
+        kind="segment(s)",
+    )

@@ -7,7 +7,7 @@ current), each linked to the electrode that recorded it. A *channel* here is an 
 every one of its series is a recording, in sweep order. Any other one-dimensional series
 in the acquisition (a plain ``TimeSeries`` of a current, say) is a channel of its own.
 Values are ``data * conversion + offset`` in the series' SI unit, as NWB defines them;
-one series is read at a time.
+read a slice of one series at a time.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import os
 
 import numpy as np
 
-from ._channels import RATE_TOLERANCE, choose_channel, stack_sweeps
+from ._channels import RATE_TOLERANCE, ChannelSource, choose_channel
 
-__all__ = ["read_nwb_channel"]
+__all__ = ["open_nwb_channel"]
 
 #: NWB's SI unit names -> the symbols skion's units take.
 _SI_UNITS = {"amperes": "A", "ampere": "A", "volts": "V", "volt": "V", "siemens": "S"}
@@ -109,17 +109,17 @@ def _channels(path, nwbfile):
     return channels
 
 
-def read_nwb_channel(path, channel):
-    """``(X, sampling_rate, groups, (name, units))`` of ``channel`` (an index, a name, or
-    None for the first current or conductance channel; see ``choose_channel``).
+def open_nwb_channel(path, channel):
+    """:class:`ChannelSource` of ``channel`` (an index, a name, or None for the first
+    current or conductance channel; see ``choose_channel``).
 
-    Every series of the channel (a sweep) is a recording in ``groups``; values are in
-    the channel's SI unit (``A`` for a current).
+    Every series of the channel (a sweep) is a recording; values are in the channel's SI
+    unit (``A`` for a current), read a slice at a time from the open file.
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No such file: {os.fspath(path)!r}")
     io, nwbfile = _open(path)
-    with io:
+    try:
         channels = _channels(path, nwbfile)
         index = choose_channel(path, [named for named, _ in channels], channel)
         (name, unit), members = channels[index]
@@ -129,9 +129,22 @@ def read_nwb_channel(path, channel):
                 f"{path}: the sweeps of channel {name!r} are sampled at different rates "
                 f"({min(rates):g} to {max(rates):g} Hz); skion reads one rate per channel."
             )
-        pieces = []
-        for series in members:
-            values = np.asarray(series.data[:], dtype=np.float64)
-            pieces.append(values * float(series.conversion) + float(series.offset or 0.0))
-    X, groups = stack_sweeps(path, pieces, "series")
-    return X, rates[0], groups, (name, unit)
+    except BaseException:
+        io.close()
+        raise
+
+    def read_sweep(sweep, start, stop):
+        series = members[sweep]
+        values = np.asarray(series.data[start:stop], dtype=np.float64)
+        return values * float(series.conversion) + float(series.offset or 0.0)
+
+    return ChannelSource(
+        path,
+        lengths=[len(series.data) for series in members],
+        read_sweep=read_sweep,
+        rate=rates[0],
+        name=name,
+        units=unit,
+        kind="series",
+        close=io.close,
+    )

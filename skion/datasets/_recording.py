@@ -1,237 +1,63 @@
-"""``read_recording``: one reader for recording files, with their sampling rate and units."""
+"""``open_recording`` and ``read_recording``: one reader for recording files, with their
+sampling rate and units, a piece at a time or whole."""
 
 from __future__ import annotations
 
 import os
-import re
 import warnings
 from functools import partial
 from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval
 
 from .._strict import validate_params
-from ._abf import read_abf_channel
+from ._abf import open_abf_channel
 from ._channels import RATE_TOLERANCE
-from ._liverpool import _diagnose_values, _where, check_labels, check_unique_columns
-from ._neo import NEO_FORMATS, read_neo_channel
-from ._nwb import read_nwb_channel
+from ._csv import agree_units, open_csv
+from ._liverpool import _where
+from ._neo import NEO_FORMATS, open_neo_channel
+from ._nwb import open_nwb_channel
 from ._units import to_skion_units
 
-__all__ = ["RECORDING_SUFFIXES", "read_recording"]
+__all__ = ["PIECE_ROWS", "RECORDING_SUFFIXES", "RecordingFile", "open_recording", "read_recording"]
 
 #: File name endings ``read_recording`` reads (some with the ``neo`` or ``nwb`` extra).
 RECORDING_SUFFIXES = (".csv", ".abf", *NEO_FORMATS, ".nwb")
 
-
-_SIGNAL = re.compile(r"^(signal|current|conductance)\s*(?:[(\[]\s*([^)\]]+?)\s*[)\]])?$", re.I)
-_TIME = re.compile(r"^time\s*(?:[(\[]\s*(s|ms)\s*[)\]])?$", re.I)
-_LABEL = "open_channels"
-_RECORDING = ("recording", "sweep")
+#: Rows of a piece of :meth:`RecordingFile.pieces` at most, by default: 100 s at 50 kHz,
+#: 20 MB of float32 signal; what the models hold per row of it stays under about 1 GB.
+PIECE_ROWS = 5_000_000
 
 
-def _csv_columns(path):
-    """The header's names, or None when the first line holds numbers only (no header)."""
+def _open_channel_file(path, sampling_rate, channel, units, *, open_channel):
+    """A binary file's channel (ABF, or a format neo or pynwb reads), every sweep a
+    recording: ``(source, None, None, recording starts, how they are marked)``."""
+    source = open_channel(path, channel)
     try:
-        first = pd.read_csv(path, header=None, nrows=1, dtype=str, engine="c")
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{path}: the file is empty.") from None
-    fields = first.iloc[0].tolist()
-    numeric = pd.to_numeric(pd.Series(fields), errors="coerce").notna().all()
-    if numeric:
-        return None
-    names = [str(name).strip() for name in fields]
-    check_unique_columns(path, names)
-    return names
-
-
-def _read_numbers(path, columns):
-    """The CSV's columns as float64 (a recording id as text), the first bad value named."""
-    raw = None if columns is None else list(pd.read_csv(path, nrows=0).columns)
-    numeric = raw if raw is None else [c for c in raw if c.strip().lower() not in _RECORDING]
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(
-                path,
-                header=None if raw is None else 0,
-                index_col=False,
-                dtype="float64" if raw is None else dict.fromkeys(numeric, "float64"),
+        rate = source.rate
+        if sampling_rate is not None and abs(sampling_rate - rate) > RATE_TOLERANCE * rate:
+            raise ValueError(
+                f"{path}: sampling_rate={sampling_rate:g} Hz disagrees with the file ({rate:g} Hz)."
             )
-    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
-        raise ValueError(f"{path}: malformed CSV: {str(exc).strip()}") from None
-    except (ValueError, TypeError) as exc:
-        if raw is not None:
-            _diagnose_values(path, numeric)
-        raise ValueError(f"{path}: could not parse values: {exc}") from exc
-    if len(frame) == 0:
-        raise ValueError(f"{path}: the file has a header but no data rows.")
-    if raw is not None:
-        frame.columns = columns
-    for column in frame.columns:
-        missing = frame[column].isna().to_numpy()
-        if missing.any():
-            row = int(np.flatnonzero(missing)[0])
-            raise ValueError(f"{path}: column {column!r} has a missing value at {_where(row)}.")
-    return frame
+        where = f"channel {source.name}"
+        source.units = agree_units(path, where, source.units or None, units) or "pA"
+    except BaseException:
+        source.close()
+        raise
+    return source, None, None, source.starts, "its sweeps" if source.starts.size else None
 
 
-def _is_time(values):
-    steps = np.diff(values)
-    forward = steps[steps > 0]
-    if forward.size == 0:
-        return False
-    dt = np.median(forward)
-    return np.max(np.abs(forward - dt)) <= RATE_TOLERANCE * dt and np.mean(steps > 0) > 0.99
-
-
-def _name_headerless(path, frame):
-    """Column roles of a CSV without a header, when its shape leaves no doubt."""
-    n = frame.shape[1]
-    names = {1: ["signal"], 2: ["time", "signal"], 3: ["time", "signal", _LABEL]}.get(n)
-    if names is None or (n >= 2 and not _is_time(frame[0].to_numpy())):
-        raise ValueError(
-            f"{path}: a CSV without a header must hold 'signal', 'time,signal' or "
-            f"'time,signal,open_channels' (found {n} column(s)"
-            + ("" if names is None else " whose first is not a constant-rate time")
-            + "); add a header line naming the columns."
-        )
-    frame.columns = names
-    return frame
-
-
-def _signal_column(path, columns, channel):
-    """``(column, unit or None, quantity word)`` of the recorded signal."""
-    if isinstance(channel, Integral):
-        if channel >= len(columns):
-            raise ValueError(f"{path}: no column {channel} (found {len(columns)}: {columns}).")
-        channel = columns[channel]
-    if channel is not None:
-        if channel not in columns:
-            raise ValueError(f"{path}: no column {channel!r} (found {columns}).")
-        match = _SIGNAL.match(channel)
-        return channel, (match.group(2) if match else None), "signal"
-    found = [(c, _SIGNAL.match(c)) for c in columns if _SIGNAL.match(c)]
-    if len(found) != 1:
-        raise ValueError(
-            f"{path}: " + ("no" if not found else "more than one") + " signal column "
-            "('signal', 'current' or 'conductance', optionally with its unit as in "
-            f"'current (nA)'); found {columns}. Name the column with channel=."
-        )
-    column, match = found[0]
-    return column, match.group(2), match.group(1).lower()
-
-
-def _boundaries(path, values):
-    """Rows where a new recording starts, from a recording-id column (contiguous ids)."""
-    starts = np.flatnonzero(values[1:] != values[:-1]) + 1
-    ids = values[np.concatenate([[0], starts])]
-    if len(np.unique(ids)) != len(ids):
-        seen = {}
-        for row, value in zip(np.concatenate([[0], starts]), ids, strict=True):
-            if value in seen:
-                raise ValueError(
-                    f"{path}: recording {value!r} is not contiguous: it starts at row "
-                    f"{seen[value]} and again at row {row}; sort the rows by recording."
-                )
-            seen[value] = row
-    return starts
-
-
-def _time_and_rate(path, time, sampling_rate):
-    """``(restarts, rate)``: rows where the time jumps back, and the constant rate."""
-    steps = np.diff(time)
-    restarts = np.flatnonzero(steps <= 0) + 1
-    forward = steps[steps > 0]
-    if forward.size == 0:
-        raise ValueError(f"{path}: the time column never advances.")
-    dt = float(np.median(forward))
-    off = (steps > 0) & (np.abs(steps - dt) > RATE_TOLERANCE * dt)
-    if off.any():
-        row = int(np.flatnonzero(off)[0]) + 1
-        raise ValueError(
-            f"{path}: the sampling rate is not constant: the time step is {steps[row - 1]:g} s "
-            f"at {_where(row)}, against {dt:g} s elsewhere."
-        )
-    rate = 1.0 / dt
-    if sampling_rate is not None and abs(sampling_rate - rate) > RATE_TOLERANCE * rate:
-        raise ValueError(
-            f"{path}: sampling_rate={sampling_rate:g} Hz disagrees with the time column "
-            f"({rate:g} Hz)."
-        )
-    return restarts, rate
-
-
-def _read_csv(path, sampling_rate, channel, units):
-    try:
-        columns = _csv_columns(path)
-        frame = _read_numbers(path, columns)
-    except UnicodeDecodeError as error:
-        raise ValueError(
-            f"{path}: not a text CSV file: it holds bytes that are not UTF-8 "
-            f"({error.object[error.start : error.start + 1]!r}); save it as UTF-8 text, or "
-            "check that it is the recording and not a binary file."
-        ) from None
-    if columns is None:
-        frame = _name_headerless(path, frame)
-    columns = list(frame.columns)
-    column, stated, quantity = _signal_column(path, columns, channel)
-    unit = _agree(path, column, stated, units) or ("pS" if quantity == "conductance" else "pA")
-    signal = frame[column].to_numpy()
-
-    starts, marked_by = np.empty(0, dtype=np.int64), None
-    recording = next((c for c in columns if c.lower() in _RECORDING), None)
-    if recording is not None:
-        starts, marked_by = (
-            _boundaries(path, frame[recording].to_numpy()),
-            f"its {recording!r} column",
-        )
-    time_column = next((c for c in columns if _TIME.match(c)), None)
-    if time_column is not None:
-        time = frame[time_column].to_numpy()
-        if _TIME.match(time_column).group(1) == "ms":
-            time = time / 1000.0
-        restarts, rate = _time_and_rate(path, time, sampling_rate)
-        if restarts.size and recording is None:
-            starts, marked_by = restarts, "its time restarting"
-    elif sampling_rate is None:
-        raise ValueError(
-            f"{path}: no 'time' column, so the sampling rate must be given (sampling_rate= "
-            "in Python, --sampling-rate HZ on the command line)."
-        )
-    else:
-        rate, time = float(sampling_rate), None
-    y = check_labels(path, frame[_LABEL].to_numpy()) if _LABEL in columns else None
-    return signal, y, starts, marked_by, time, rate, unit, column
-
-
-def _agree(path, where, stated, given):
-    """The unit the file states, or the one given; both must agree when both are there."""
-    if stated is not None and given is not None and stated != given:
-        raise ValueError(f"{path}: units={given!r} disagrees with {where!r}, in {stated}.")
-    return stated if stated is not None else given
-
-
-def _read_channel_file(path, sampling_rate, channel, units, *, read_channel):
-    """A binary file's channel (ABF, or a format neo reads), every sweep a recording."""
-    X, rate, groups, (name, stated) = read_channel(path, channel)
-    if sampling_rate is not None and abs(sampling_rate - rate) > RATE_TOLERANCE * rate:
-        raise ValueError(
-            f"{path}: sampling_rate={sampling_rate:g} Hz disagrees with the file ({rate:g} Hz)."
-        )
-    unit = _agree(path, f"channel {name}", stated or None, units)
-    starts = np.flatnonzero(np.diff(groups)) + 1
-    marked_by = "its sweeps" if starts.size else None
-    return X[:, 0].astype(np.float64), None, starts, marked_by, None, rate, unit or "pA", name
-
-
-_read_abf = partial(_read_channel_file, read_channel=read_abf_channel)
-_read_neo = partial(_read_channel_file, read_channel=read_neo_channel)
-_read_nwb = partial(_read_channel_file, read_channel=read_nwb_channel)
+_OPENERS = {
+    ".csv": open_csv,
+    ".abf": partial(_open_channel_file, open_channel=open_abf_channel),
+    ".nwb": partial(_open_channel_file, open_channel=open_nwb_channel),
+    **{
+        suffix: partial(_open_channel_file, open_channel=open_neo_channel) for suffix in NEO_FORMATS
+    },
+}
 
 
 def _blocks(path, n, batch_size, starts, marked_by):
@@ -259,16 +85,275 @@ def _blocks(path, n, batch_size, starts, marked_by):
     return blocks
 
 
-@validate_params(
-    {
-        "path": [str, os.PathLike],
-        "sampling_rate": [Interval(Real, 0, None, closed="neither"), None],
-        "channel": [Interval(Integral, 0, None, closed="left"), str, None],
-        "units": [str, None],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
-    },
-    prefer_skip_nested_validation=True,
-)
+class RecordingFile:
+    """A recording file open for reading: its conditions at once, its samples a piece at
+    a time (:meth:`pieces`) or whole (:meth:`read`).
+
+    Made by :func:`open_recording`; close it (or use it in a ``with`` block) to release
+    the file. Binary formats (ABF, those neo reads, NWB) are read from disk piece by
+    piece: only the piece being read is in memory. A CSV file is parsed whole when it
+    is opened (text cannot be read from the middle).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+    opened : tuple
+        What the format's reader found: ``(source, labels, time, recording starts, how
+        they are marked)``; made by :func:`open_recording`, not by hand.
+    batch_size : int, default=None
+        As in :func:`read_recording`.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The file.
+    sampling_rate : float
+        Samples per second (Hz).
+    units : str
+        ``"pA"`` or ``"pS"``: the unit of every piece's ``X``.
+    file_units : str
+        The unit as stated in the file (or given).
+    channel_name : str
+        The channel (binary formats) or column (CSV) read.
+    recordings_marked_by : str or None
+        How recordings were found (None for a single one).
+    n_samples : int
+        Rows of the file.
+    n_recordings : int
+        Recordings of the file.
+    has_labels : bool
+        Whether the file holds ``open_channels`` labels (CSV).
+
+    See Also
+    --------
+    read_recording : The whole file at once.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skion.datasets import open_recording
+    >>> path = os.path.join(tempfile.mkdtemp(), "two.csv")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("recording,current (nA)\\n" + "a,0.001\\n" * 3 + "b,0.002\\n" * 2)
+    >>> with open_recording(path, sampling_rate=10_000) as f:
+    ...     f
+    ...     [piece.groups.tolist() for piece in f.pieces(max_rows=3)]
+    RecordingFile('...two.csv', 5 samples at 10000 Hz in 2 recording(s), pA)
+    [[0, 0, 0], [1, 1]]
+    """
+
+    def __init__(self, path, opened, *, batch_size=None):
+        source, labels, time, starts, marked_by = opened
+        self.path, self._source, self._labels, self._time = path, source, labels, time
+        self.sampling_rate = source.rate
+        self.file_units = source.units
+        self.channel_name = source.name
+        self.n_samples = source.n_samples
+        self.has_labels = labels is not None
+        self._factor, self.units = to_skion_units(source.units, f"{path}: {source.name}")
+        self._opened = opened
+        if batch_size is not None:
+            starts = _blocks(path, self.n_samples, batch_size, starts, marked_by)
+            marked_by = "batch_size"
+        self.recordings_marked_by = marked_by
+        self._firsts = np.concatenate([[0], np.asarray(starts, dtype=np.int64)])
+        self.n_recordings = len(self._firsts)
+
+    def with_batch_size(self, batch_size):
+        """The same open file read as recordings of ``batch_size`` rows.
+
+        Parameters
+        ----------
+        batch_size : int
+            Rows per recording, checked against the file's own marks as
+            :func:`read_recording`'s ``batch_size``.
+
+        Returns
+        -------
+        recording_file : RecordingFile
+            A view of the same open file: close only one of the two.
+        """
+        return RecordingFile(self.path, self._opened, batch_size=batch_size)
+
+    def _piece(self, start, stop, first, offset, continues):
+        """Rows ``start:stop`` (recordings from ``first`` on) as a Bunch."""
+        X = (self._source.read(start, stop) * self._factor).astype(np.float32)[:, None]
+        if not np.isfinite(X).all():
+            row = start + int(np.flatnonzero(~np.isfinite(X[:, 0]))[0])
+            raise ValueError(
+                f"{self.path}: the signal is not finite (or overflows) at {_where(row)}."
+            )
+        bounds = np.clip(self._firsts[first:], start, stop)
+        lengths = np.diff(np.append(bounds, stop))
+        groups = np.repeat(np.arange(first, first + len(lengths), dtype=np.int64), lengths)
+        if self._time is not None:
+            time = self._time[start:stop]
+        else:
+            decimals = max(0, int(np.ceil(np.log10(self.sampling_rate))))
+            time = np.round(np.arange(start, stop) / self.sampling_rate, decimals)
+        return Bunch(
+            X=X,
+            y=None if self._labels is None else self._labels[start:stop],
+            groups=groups,
+            time=time,
+            rows=slice(start, stop),
+            offset=offset,
+            continues=continues,
+        )
+
+    def pieces(self, max_rows=PIECE_ROWS):
+        """The file's rows in order, as pieces of at most ``max_rows`` rows.
+
+        A piece holds whole recordings, as many as fit, or (for a recording longer than
+        ``max_rows``) one of the near-equal parts it is cut into.
+
+        Parameters
+        ----------
+        max_rows : int or None, default=PIECE_ROWS
+            Rows of a piece at most (5,000,000: 100 s at 50 kHz); None for the whole
+            file in one piece.
+
+        Yields
+        ------
+        piece : :class:`~sklearn.utils.Bunch`
+            ``X`` (rows, 1) float32 in ``units``; ``y`` int64 labels or None; ``groups``
+            the recording index of every row (numbered over the whole file); ``time``
+            (s); ``rows``, the slice of the file's rows it holds; ``offset``, rows of its
+            first recording before it (not 0 only for a later part of a cut recording);
+            ``continues``, whether its last recording goes on in the next piece.
+        """
+        if max_rows is not None and not (isinstance(max_rows, Integral) and max_rows >= 1):
+            raise ValueError(f"max_rows must be a whole number >= 1 or None; got {max_rows!r}.")
+        limit = self.n_samples if max_rows is None else int(max_rows)
+        ends = np.append(self._firsts[1:], self.n_samples)
+        held = None  # first recording of the whole recordings gathered so far
+        for index, (start, stop) in enumerate(zip(self._firsts, ends, strict=True)):
+            if held is not None and stop - self._firsts[held] > limit:
+                yield self._piece(int(self._firsts[held]), int(start), held, 0, False)
+                held = None
+            if stop - start <= limit:
+                held = index if held is None else held
+                continue
+            parts = -(-(stop - start) // limit)
+            cuts = start + (np.arange(parts + 1) * (stop - start)) // parts
+            for part in range(parts):
+                yield self._piece(
+                    int(cuts[part]),
+                    int(cuts[part + 1]),
+                    index,
+                    int(cuts[part] - start),
+                    part < parts - 1,
+                )
+        if held is not None:
+            yield self._piece(int(self._firsts[held]), self.n_samples, held, 0, False)
+
+    def read(self):
+        """The whole file: what :func:`read_recording` returns."""
+        piece = next(self.pieces(max_rows=None))
+        return Bunch(
+            X=piece.X,
+            y=piece.y,
+            groups=piece.groups,
+            time=piece.time,
+            sampling_rate=float(self.sampling_rate),
+            units=self.units,
+            file_units=self.file_units,
+            channel_name=self.channel_name,
+            recordings_marked_by=self.recordings_marked_by,
+        )
+
+    def close(self):
+        """Release the file; pieces can no longer be read."""
+        self._source.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def __repr__(self):
+        return (
+            f"RecordingFile({os.fspath(self.path)!r}, {self.n_samples:,} samples at "
+            f"{self.sampling_rate:g} Hz in {self.n_recordings} recording(s), {self.units})"
+        )
+
+
+_PARAMETERS = {
+    "path": [str, os.PathLike],
+    "sampling_rate": [Interval(Real, 0, None, closed="neither"), None],
+    "channel": [Interval(Integral, 0, None, closed="left"), str, None],
+    "units": [str, None],
+    "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+}
+
+
+@validate_params(_PARAMETERS, prefer_skip_nested_validation=True)
+def open_recording(path, *, sampling_rate=None, channel=None, units=None, batch_size=None):
+    """Open a recording file: its rate, units and recordings now, its samples in pieces.
+
+    The formats, parameters and checks of :func:`read_recording`; the samples are read
+    by :meth:`RecordingFile.pieces`, a bounded number of rows at a time, so that a
+    long recording (an hour at 50 kHz is 180 million samples) is never held whole.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file in a format of :func:`read_recording`.
+    sampling_rate : float, default=None
+        As in :func:`read_recording`.
+    channel : int or str, default=None
+        As in :func:`read_recording`.
+    units : str, default=None
+        As in :func:`read_recording`.
+    batch_size : int, default=None
+        As in :func:`read_recording`.
+
+    Returns
+    -------
+    recording_file : RecordingFile
+        The open file; use it in a ``with`` block, or close it.
+
+    Raises
+    ------
+    ValueError, FileNotFoundError, ImportError
+        As :func:`read_recording`.
+
+    See Also
+    --------
+    read_recording : The whole file at once.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from skion.datasets import open_recording
+    >>> path = os.path.join(tempfile.mkdtemp(), "long.csv")
+    >>> np.savetxt(path, np.arange(10.0), header="signal", comments="")
+    >>> with open_recording(path, sampling_rate=1000) as f:
+    ...     for piece in f.pieces(max_rows=4):
+    ...         print(piece.rows, piece.offset, piece.continues, piece.X[:, 0])
+    slice(0, 3, None) 0 True [0. 1. 2.]
+    slice(3, 6, None) 3 True [3. 4. 5.]
+    slice(6, 10, None) 6 False [6. 7. 8. 9.]
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No such file: {os.fspath(path)!r}")
+    suffix = path.suffix.lower()
+    if suffix not in _OPENERS:
+        known = ", ".join(RECORDING_SUFFIXES)
+        raise ValueError(f"{path}: unknown data format {suffix or '(none)'}; skion reads {known}.")
+    opened = _OPENERS[suffix](path, sampling_rate, channel, units)
+    try:
+        return RecordingFile(path, opened, batch_size=batch_size)
+    except BaseException:
+        opened[0].close()
+        raise
+
+
+@validate_params(_PARAMETERS, prefer_skip_nested_validation=True)
 def read_recording(path, *, sampling_rate=None, channel=None, units=None, batch_size=None):
     """Read a recording file with its sampling rate, units and recordings.
 
@@ -339,6 +424,7 @@ def read_recording(path, *, sampling_rate=None, channel=None, units=None, batch_
 
     See Also
     --------
+    open_recording : The same file, read a piece at a time.
     load_liverpool_csv : The competition files' reader (10 kHz, fixed batches).
     read_abf : One channel of an ABF file, values as stored.
 
@@ -357,44 +443,7 @@ def read_recording(path, *, sampling_rate=None, channel=None, units=None, batch_
     >>> rec.X[:, 0], rec.groups
     (array([0., 1., 2., 0., 0., 1., 0.], dtype=float32), array([0, 0, 0, 0, 1, 1, 1]))
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"No such file: {os.fspath(path)!r}")
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        read = _read_csv
-    elif suffix == ".abf":
-        read = _read_abf
-    elif suffix in NEO_FORMATS:
-        read = _read_neo
-    elif suffix == ".nwb":
-        read = _read_nwb
-    else:
-        known = ", ".join(RECORDING_SUFFIXES)
-        raise ValueError(f"{path}: unknown data format {suffix or '(none)'}; skion reads {known}.")
-    signal, y, starts, marked_by, time, rate, unit, name = read(path, sampling_rate, channel, units)
-    factor, skion_units = to_skion_units(unit, f"{path}: {name}")
-    X = (signal * factor).astype(np.float32)[:, None]
-    if not np.isfinite(X).all():
-        row = int(np.flatnonzero(~np.isfinite(X[:, 0]))[0])
-        raise ValueError(f"{path}: the signal is not finite (or overflows) at {_where(row)}.")
-    n = len(X)
-    if batch_size is not None:
-        starts, marked_by = _blocks(path, n, batch_size, starts, marked_by), "batch_size"
-    groups = np.zeros(n, dtype=np.int64)
-    groups[starts] = 1
-    groups = np.cumsum(groups)
-    if time is None:
-        decimals = max(0, int(np.ceil(np.log10(rate))))
-        time = np.round(np.arange(n) / rate, decimals)
-    return Bunch(
-        X=X,
-        y=y,
-        groups=groups,
-        time=time,
-        sampling_rate=float(rate),
-        units=skion_units,
-        file_units=unit,
-        channel_name=name,
-        recordings_marked_by=marked_by,
-    )
+    with open_recording(
+        path, sampling_rate=sampling_rate, channel=channel, units=units, batch_size=batch_size
+    ) as recording_file:
+        return recording_file.read()
