@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from .._pieces import PIECE_ROWS
 from .._version import __version__
 from ._errors import CommandError, check_inputs
 
@@ -101,6 +102,7 @@ def _predict_command(args) -> int:
         other_rate=args.other_rate,
         events=args.events,
         progress=_show_progress(args),
+        piece_rows=args.piece_samples,
     )
     return 0
 
@@ -114,6 +116,7 @@ def _evaluate_command(args) -> int:
         reading=_reading(args),
         other_rate=args.other_rate,
         progress=_show_progress(args),
+        piece_rows=args.piece_samples,
     )
     return 0
 
@@ -156,6 +159,7 @@ def _idealize_command(args) -> int:
         method=args.method,
         verbose=True if args.progress else (False if args.quiet else None),
         events=args.events,
+        piece_rows=args.piece_samples,
     )
     return 0
 
@@ -395,6 +399,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     for command in (fit, predict, evaluate, idealize):
         _add_reading_options(command, folder=command is idealize)
+    for command in (predict, evaluate, idealize):
+        command.add_argument(
+            "--piece-samples",
+            type=_positive_int(1000),
+            default=PIECE_ROWS,
+            metavar="N",
+            help=f"samples read and predicted at a time (default {PIECE_ROWS:,}): memory "
+            "stays bounded however long the file; a longer recording is cut into near-equal "
+            "parts, each calibrated on its own; idealize fits the HMM on 8 spans of a longer "
+            "file, N samples in all",
+        )
     for command in (predict, idealize):
         command.add_argument(
             "--events",

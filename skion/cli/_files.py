@@ -1,35 +1,39 @@
 """``skion fit`` / ``predict`` / ``evaluate``: recordings on disk, models in files.
 
-DATA is read by :func:`skion.datasets.read_recording` (a CSV at any constant rate, or an
-Axon Binary Format file), with the command's ``--sampling-rate``, ``--channel``,
-``--units`` and ``--batch-size``. A model file is the format of :mod:`skion.model_files`
-holding the fitted Pipeline and the conditions of its training data.
+DATA is opened by :func:`skion.datasets.open_recording` (CSV at any constant rate, ABF,
+the formats neo or pynwb read), with the command's ``--sampling-rate``, ``--channel``,
+``--units`` and ``--batch-size``; ``predict`` and ``evaluate`` read and predict it a
+piece at a time (:meth:`skion.datasets.RecordingFile.pieces`). A model file is the
+format of :mod:`skion.model_files` holding the fitted Pipeline and the conditions of its
+training data.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import sklearn
 import sklearn.pipeline
 
-from ..datasets import read_recording
+from ..datasets import PIECE_ROWS, open_recording
 from ..metrics import f1_summary, per_class_report
 from ..model_files import ModelFileError, dump_estimator, read_model_file
 from ..pipelines import calibrated_counts, make_unet_pipeline
 from ..preprocessing import resample_recordings
 from ..windowing import Recordings
 from ._errors import CommandError, say
+from ._output import CountsWriter, EventWriter
 
 __all__ = [
     "describe_model",
     "evaluate",
     "fit",
     "load_model",
+    "open_data",
     "predict",
     "read_data",
     "save_model",
@@ -39,8 +43,8 @@ __all__ = [
 LIVERPOOL_BATCH = 500_000
 
 
-def read_data(path, *, sampling_rate=None, channel=None, units=None, batch_size=None):
-    """The recording file as :func:`skion.datasets.read_recording` reads it.
+def open_data(path, *, sampling_rate=None, channel=None, units=None, batch_size=None):
+    """The recording file open, as :func:`skion.datasets.open_recording` opens it.
 
     A file that marks no recordings and is longer than the competition files' recordings
     is read as recordings of 500,000 rows (said on standard error); warnings of the reader
@@ -49,7 +53,7 @@ def read_data(path, *, sampling_rate=None, channel=None, units=None, batch_size=
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            recording = read_recording(
+            recording_file = open_recording(
                 path,
                 sampling_rate=sampling_rate,
                 channel=channel,
@@ -60,17 +64,24 @@ def read_data(path, *, sampling_rate=None, channel=None, units=None, batch_size=
         raise CommandError(f"no such file: {path}") from None
     for warning in caught:
         say("warning", warning.message)
-    n = len(recording.X)
-    if batch_size is None and recording.recordings_marked_by is None and n > LIVERPOOL_BATCH:
-        recording.groups = np.arange(n, dtype=np.int64) // LIVERPOOL_BATCH
-        recording.recordings_marked_by = "batch_size"
+    n = recording_file.n_samples
+    if batch_size is None and recording_file.recordings_marked_by is None and n > LIVERPOOL_BATCH:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a shorter last recording: said in the note
+            recording_file = recording_file.with_batch_size(LIVERPOOL_BATCH)
         say(
             "note",
             f"{path} marks no recordings (no 'recording' column, its time never restarts): "
             f"read as recordings of {LIVERPOOL_BATCH:,} rows, as in the competition files "
             "(--batch-size to change)",
         )
-    return recording
+    return recording_file
+
+
+def read_data(path, **reading):
+    """The whole recording file (:func:`open_data`'s options), as a Bunch."""
+    with open_data(path, **reading) as recording_file:
+        return recording_file.read()
 
 
 def save_model(estimator, path, *, conditions=None) -> None:
@@ -152,10 +163,11 @@ def _fitted_lattices(model):
 
 
 def _check_lattice_range(model, X, groups, conditions):
-    """Warn when the cleaned current leaves the lattice the model was trained on."""
+    """Warn when the cleaned current leaves the lattice the model was trained on (and
+    say whether it did)."""
     first = next(_fitted_lattices(model), None)
     if first is None or "open_channels" not in conditions:
-        return
+        return False
     with sklearn.config_context(enable_metadata_routing=True):
         level = first.transform(X[:, :1], groups=groups)[:, 0] / first.step_
     low, high = np.quantile(level, [0.001, 0.999])
@@ -170,6 +182,7 @@ def _check_lattice_range(model, X, groups, conditions):
             "predictions are not meaningful. Idealize it without a model (skion idealize), "
             "or fit with --calibration recording, instead.",
         )
+    return high > top + 1.5 or low < -1.5
 
 
 def _check_units(data, recording, conditions, model):
@@ -184,20 +197,19 @@ def _check_units(data, recording, conditions, model):
         )
 
 
-def _match_rate(data, recording, conditions, other_rate):
-    """``(X, groups, rows)`` to predict; ``rows`` maps resampled rows back (None: as read).
+def target_rate(data, rate, conditions, other_rate):
+    """The rate to resample a file at ``rate`` to, or None to predict it as read.
 
     ``auto`` predicts a recording at another rate as read (its cleaning at the file's rate,
-    see :func:`_cleaning_at`): resampling down and holding each prediction over the file's
+    see :func:`cleaning_at`): resampling down and holding each prediction over the file's
     rows cost the U-Net 3 points of macro-F1 at 20 and 40 kHz for a 10 kHz model (0.946
     against 0.979 as read), the HMM 3 points at 20 kHz, and resampling 5 kHz up broke the
     label-free calibration of the pretrained U-Net (0.115 against 0.988 for the HMM as
     read); docs/decisions.md.
     """
     trained = conditions.get("sampling_rate")
-    rate = recording.sampling_rate
     if trained is None or np.isclose(rate, trained, rtol=1e-6):
-        return recording.X, recording.groups, None
+        return None
     if other_rate == "refuse":
         raise CommandError(
             f"{data} is sampled at {rate:g} Hz, but the model was trained on {trained:g} Hz "
@@ -211,37 +223,64 @@ def _match_rate(data, recording, conditions, other_rate):
             "file's rate (measured better than resampling; --other-rate resample to "
             "resample anyway)",
         )
-        return recording.X, recording.groups, None
-    X, groups, rows = resample_recordings(
-        recording.X, recording.groups, sampling_rate=rate, target_rate=trained
-    )
+        return None
     say(
         "note",
-        f"resampled {data} from {rate:g} Hz to the model's {trained:g} Hz; every row of the "
+        f"resampling {data} from {rate:g} Hz to the model's {trained:g} Hz; every row of the "
         "file gets the prediction at its time",
+    )
+    return trained
+
+
+def at_rate(piece, rate, target):
+    """``(X, groups, rows)`` of a piece at the ``target`` rate (None: as read); ``rows``
+    maps resampled rows back to the piece's (None: as read)."""
+    if target is None:
+        return piece.X, piece.groups, None
+    X, groups, rows = resample_recordings(
+        piece.X, piece.groups, sampling_rate=rate, target_rate=target
     )
     return X.astype(np.float32), groups, rows
 
 
-def _cleaning_at(model, recording, rows):
-    """A model predicting a file as read, at another rate than it was trained at, cleans
-    it at the file's rate (hum frequency and baseline windows in seconds, not samples)."""
-    if rows is None:
+def cleaning_at(model, rate, target):
+    """A model predicting a file as read (``target`` None), at another rate than it was
+    trained at, cleans it at the file's rate (hum frequency and baseline windows in
+    seconds, not samples)."""
+    if target is None:
         names = [key for key in model.get_params() if key.endswith("__sampling_rate")]
-        model.set_params(**dict.fromkeys(names, recording.sampling_rate))
+        model.set_params(**dict.fromkeys(names, rate))
     return model
 
 
 def _load_for(data, model_path, reading, other_rate):
-    """The model and the data at the model's rate, after checking that they match."""
+    """``(model, conditions, recording_file, target rate)`` after checking that the model
+    and the file match; the file is open (close it)."""
     payload = _read_model(model_path)
     conditions, model = payload["conditions"], payload["estimator"]
-    recording = read_data(data, **reading)
-    _check_units(data, recording, conditions, model)
-    X, groups, rows = _match_rate(data, recording, conditions, other_rate)
-    model = _cleaning_at(model, recording, rows)
-    _check_lattice_range(model, X, groups, conditions)
-    return model, recording, X, groups, rows
+    recording_file = open_data(data, **reading)
+    try:
+        _check_units(data, recording_file, conditions, model)
+        target = target_rate(data, recording_file.sampling_rate, conditions, other_rate)
+    except BaseException:
+        recording_file.close()
+        raise
+    return (
+        cleaning_at(model, recording_file.sampling_rate, target),
+        conditions,
+        recording_file,
+        target,
+    )
+
+
+def _predicted_pieces(model, conditions, recording_file, target, progress, piece_rows):
+    """``(piece, counts)`` of every piece of the file, in order."""
+    warned = False
+    for piece in recording_file.pieces(piece_rows):
+        X, groups, rows = at_rate(piece, recording_file.sampling_rate, target)
+        if not warned:
+            warned = _check_lattice_range(model, X, groups, conditions)
+        yield piece, _predict(model, X, groups, rows, progress)
 
 
 def _predict(model, X, groups, rows, progress):
@@ -255,28 +294,64 @@ def _predict(model, X, groups, rows, progress):
 
 
 def predict(
-    data, model_path, out, *, reading, other_rate="auto", events=None, progress=False, echo=print
+    data,
+    model_path,
+    out,
+    *,
+    reading,
+    other_rate="auto",
+    events=None,
+    progress=False,
+    piece_rows=PIECE_ROWS,
+    echo=print,
 ):
-    """Predict every sample of a file; write ``time,open_channels`` CSV (and its events)."""
-    model, recording, X, groups, rows = _load_for(data, model_path, reading, other_rate)
-    y_pred = _predict(model, X, groups, rows, progress)
-    frame = pd.DataFrame({"time": recording.time, "open_channels": y_pred})
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out, index=False)
-    echo(f"wrote {len(frame):,} predictions to {out}")
-    if events is not None:
-        from ._kinetics import write_events
+    """Predict every sample of a file; write ``time,open_channels`` CSV (and its events).
 
-        write_events(y_pred, recording.sampling_rate, recording.groups, recording.X, events, echo)
+    The file is read and predicted ``piece_rows`` rows at a time (whole recordings, or
+    parts of a longer one, each calibrated on its own), so memory does not grow with it.
+    """
+    model, conditions, recording_file, target = _load_for(data, model_path, reading, other_rate)
+    with recording_file, CountsWriter(out) as counts_out, events_to(events, recording_file) as ev:
+        for piece, y_pred in _predicted_pieces(
+            model, conditions, recording_file, target, progress, piece_rows
+        ):
+            counts_out.add(piece.time, y_pred)
+            if ev is not None:
+                ev.add(y_pred, piece)
+    echo(f"wrote {counts_out.n_rows:,} predictions to {out}")
+    if ev is not None:
+        echo(f"wrote {ev.n_events:,} events to {events}")
 
 
-def evaluate(data, model_path, *, reading, other_rate="auto", progress=False, echo=print):
+def events_to(path, recording_file):
+    """An :class:`EventWriter` for ``--events PATH``, or an empty context without one."""
+    if path is None:
+        return contextlib.nullcontext()
+    return EventWriter(path, recording_file.sampling_rate)
+
+
+def evaluate(
+    data,
+    model_path,
+    *,
+    reading,
+    other_rate="auto",
+    progress=False,
+    piece_rows=PIECE_ROWS,
+    echo=print,
+):
     """Score a model on a labelled file: macro-F1 and the per-class table."""
-    model, recording, X, groups, rows = _load_for(data, model_path, reading, other_rate)
-    y = recording.y
-    if y is None:
-        raise CommandError(f"{data} has no labels (open_channels column): cannot evaluate")
-    y_pred = _predict(model, X, groups, rows, progress)
+    model, conditions, recording_file, target = _load_for(data, model_path, reading, other_rate)
+    with recording_file:
+        if not recording_file.has_labels:
+            raise CommandError(f"{data} has no labels (open_channels column): cannot evaluate")
+        y, y_pred = [], []
+        for piece, predicted in _predicted_pieces(
+            model, conditions, recording_file, target, progress, piece_rows
+        ):
+            y.append(piece.y)
+            y_pred.append(predicted)
+    y, y_pred = np.concatenate(y), np.concatenate(y_pred)
     summary = f1_summary(y, y_pred)
     echo(per_class_report(y, y_pred).round(4).to_string())
     echo(

@@ -1,9 +1,9 @@
 """``skion idealize``: open-channel counts of an unlabelled recording, by AggregatedHMM
 (``--method hmm``) or the pretrained U-Net (``--method unet``).
 
-The file is read by :func:`skion.cli._files.read_data` (any constant sampling rate, units
-converted, recordings marked by a ``recording`` column, the time restarting or ABF
-sweeps). An ``open_channels`` column, if present, is ignored.
+The file is opened by :func:`skion.cli._files.open_data` (any constant sampling rate, units
+converted, recordings marked by a ``recording`` column, the time restarting or sweeps)
+and decoded a piece at a time. An ``open_channels`` column, if present, is ignored.
 """
 
 from __future__ import annotations
@@ -13,15 +13,24 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from ..datasets import PIECE_ROWS
 from ..pipelines import calibrated_counts
 from ..windowing import Recordings
 from ._errors import CommandError
-from ._files import _cleaning_at, _match_rate, read_data
-from ._kinetics import write_events
+from ._files import cleaning_at, events_to, open_data, target_rate
+from ._output import CountsWriter
 
-__all__ = ["check_method_options", "idealize", "idealize_unet", "unet_counts"]
+__all__ = [
+    "FIT_SPANS",
+    "check_method_options",
+    "idealize",
+    "idealize_unet",
+    "pretrained_unet",
+    "unet_counts",
+]
 
 
 def idealize(
@@ -37,40 +46,68 @@ def idealize(
     events=None,
     echo=print,
     n_jobs=-1,
+    piece_rows=PIECE_ROWS,
 ):
     """Fit :class:`skion.AggregatedHMM` to a file without labels and write its counts.
 
-    ``reading`` holds :func:`~skion.cli._files.read_data`'s options; ``method="unet"``
+    ``reading`` holds :func:`~skion.cli._files.open_data`'s options; ``method="unet"``
     predicts with the pretrained U-Net instead (:func:`idealize_unet`). ``n_jobs``: the
-    HMM's threads (every core by default; one per file on a cluster's workers).
+    HMM's threads (every core by default; one per file on a cluster's workers). The file
+    is decoded ``piece_rows`` rows at a time; a longer file is fitted on
+    :data:`FIT_SPANS` spans spread through it, ``piece_rows`` rows in all.
     """
     from ..hmm import AggregatedHMM
 
     check_method_options(method, n_channels, line_freq)
     if method == "unet":
-        return idealize_unet(data, out, reading=reading, summary=summary, events=events, echo=echo)
-    recording = read_data(data, **reading)
-    X, rate, groups = recording.X.astype("float64"), recording.sampling_rate, recording.groups
-    recordings = Recordings(len(X), groups)
-    echo(
-        f"idealizing {len(X):,} samples at {rate:g} Hz in {len(recordings)} recording(s) "
-        "without labels ..."
-    )
-    tic = time.perf_counter()
-    if verbose is None:  # progress by default on a terminal, silent in pipes and logs
-        verbose = sys.stdout.isatty()
-    model = AggregatedHMM(
-        sampling_rate=rate,
-        line_freq=line_freq,
-        n_channels=n_channels,
-        n_jobs=n_jobs,  # recordings and candidate lattices on threads
-        verbose=int(verbose),
-    )
-    model.fit(X, groups=recordings)
-    codes, baseline = model._decode(X, recordings, kind="argmax")
-    counts = model.classes_[codes]
-    pd.DataFrame({"time": recording.time, "open_channels": counts}).to_csv(out, index=False)
-    units = recording.units
+        return idealize_unet(
+            data,
+            out,
+            reading=reading,
+            summary=summary,
+            events=events,
+            echo=echo,
+            piece_rows=piece_rows,
+        )
+    with open_data(data, **reading) as recording_file:
+        rate, n = recording_file.sampling_rate, recording_file.n_samples
+        echo(
+            f"idealizing {n:,} samples at {rate:g} Hz in {recording_file.n_recordings} "
+            "recording(s) without labels ..."
+        )
+        tic = time.perf_counter()
+        if verbose is None:  # progress by default on a terminal, silent in pipes and logs
+            verbose = sys.stdout.isatty()
+        model = AggregatedHMM(
+            sampling_rate=rate,
+            line_freq=line_freq,
+            n_channels=n_channels,
+            n_jobs=n_jobs,  # recordings and candidate lattices on threads
+            verbose=int(verbose),
+        )
+        whole = None
+        if n <= piece_rows:  # fitted and decoded whole, read once
+            whole = next(recording_file.pieces(None))
+            model.fit(whole.X.astype("float64"), groups=Recordings(n, whole.groups))
+        else:
+            model.fit(*_fit_sample(recording_file, piece_rows, echo))
+        per_recording = {}
+        with CountsWriter(out) as counts_out, events_to(events, recording_file) as ev:
+            for piece in [whole] if whole is not None else recording_file.pieces(piece_rows):
+                X = piece.X.astype("float64")
+                recordings = Recordings(len(X), piece.groups)
+                codes, baseline = model._decode(X, recordings, kind="argmax")
+                counts = model.classes_[codes]
+                counts_out.add(piece.time, counts)
+                if ev is not None:
+                    ev.add(counts, piece)
+                for rows in recordings:
+                    first, sums = piece.rows.start + rows.start, [0, 0.0, 0]
+                    entry = per_recording.setdefault(int(piece.groups[rows.start]), [first, *sums])
+                    entry[1] += rows.stop - rows.start
+                    entry[2] += float(baseline[rows].sum())
+                    entry[3] += int(counts[rows].sum())
+    units = recording_file.units
     undone = model.filter_cutoff_
     echo(
         f"{model.n_channels_} channel(s), unitary current {model.unitary_current_:.4g} {units}, "
@@ -78,23 +115,23 @@ def idealize(
         + ("" if undone is None else f" (low-pass filter at {undone:.0f} Hz undone)")
         + f" ({time.perf_counter() - tic:.1f} s); wrote {out}"
     )
-    if events is not None:
-        write_events(counts, rate, groups, X, events, echo)
+    if ev is not None:
+        echo(f"wrote {ev.n_events:,} events to {events}")
     if summary is not None:
         rows_of = [
             {
                 "recording": i,
-                "first_row": rows.start,
-                "n_samples": rows.stop - rows.start,
-                "closed_level": float(baseline[rows].mean()),
-                "open_probability": float(counts[rows].mean() / model.n_channels_),
+                "first_row": first,
+                "n_samples": length,
+                "closed_level": baseline_sum / length,
+                "open_probability": count_sum / length / model.n_channels_,
             }
-            for i, rows in enumerate(recordings)
+            for i, (first, length, baseline_sum, count_sum) in sorted(per_recording.items())
         ]
         report = {
             "sampling_rate": rate,
             "units": units,
-            "channel": recording.channel_name,
+            "channel": recording_file.channel_name,
             "n_channels": model.n_channels_,
             "unitary_current": model.unitary_current_,
             "noise_sd": model.noise_sd_,
@@ -112,7 +149,30 @@ def idealize(
         }
         Path(summary).write_text(json.dumps(report, indent=2))
         echo(f"wrote {summary}")
-    return counts
+
+
+#: Spans of a file longer than a piece that ``skion idealize`` fits the HMM on.
+FIT_SPANS = 8
+
+
+def _fit_sample(recording_file, piece_rows, echo):
+    """``(X, recordings)``: :data:`FIT_SPANS` spans spread evenly through the file,
+    ``piece_rows`` rows in all, every span (or whole recording in it) a recording."""
+    span = max(piece_rows // FIT_SPANS, 1)
+    n_pieces = recording_file.n_pieces(span)
+    chosen = set(np.linspace(0, n_pieces - 1, min(FIT_SPANS, n_pieces)).round().astype(int))
+    xs, groups, label = [], [], 0
+    for piece in recording_file.pieces(span, only=chosen):
+        xs.append(piece.X.astype("float64"))
+        groups.append(piece.groups - piece.groups[0] + label)
+        label = int(groups[-1][-1]) + 1
+    X = np.concatenate(xs)
+    echo(
+        f"fitting on {len(chosen)} spans spread through the file ({len(X):,} of "
+        f"{recording_file.n_samples:,} samples); decoding every sample, "
+        f"{piece_rows:,} at a time ..."
+    )
+    return X, Recordings(len(X), np.concatenate(groups))
 
 
 def check_method_options(method, n_channels, line_freq):
@@ -124,56 +184,78 @@ def check_method_options(method, n_channels, line_freq):
         )
 
 
+def pretrained_unet(data, rate):
+    """The pretrained U-Net's pipeline, cleaning at ``rate`` (a file at another rate than
+    its training data's is predicted as read; said once)."""
+    from ..model_files import read_model_file
+    from ..neural import PRETRAINED_UNET_PATH
+
+    payload = read_model_file(PRETRAINED_UNET_PATH)
+    target = target_rate(data, rate, payload["conditions"], "auto")
+    return cleaning_at(payload["estimator"], rate, target)
+
+
 def unet_counts(recording, data):
-    """``(counts, table)`` of a recording (``read_data``'s Bunch) by the pretrained U-Net.
+    """``(counts, table)`` of a recording (``X``, ``groups``, ``sampling_rate``) by the
+    pretrained U-Net.
 
     Every recording is calibrated once, without labels, by the pipeline's ``LatticeScaler``
     (``table``: one row per recording), at the file's rate, and predicted as read; counts
     never exceed the channels that calibration found.
     """
-    from ..model_files import read_model_file
-    from ..neural import PRETRAINED_UNET_PATH
-
-    payload = read_model_file(PRETRAINED_UNET_PATH)
-    X, groups, rows = _match_rate(data, recording, payload["conditions"], "auto")
-    model = _cleaning_at(payload["estimator"], recording, rows)
-    counts, table = calibrated_counts(model, X, groups)
-    return (counts if rows is None else counts[rows]), table
+    model = pretrained_unet(data, recording.sampling_rate)
+    return calibrated_counts(model, recording.X, recording.groups)
 
 
-def idealize_unet(data, out, *, reading, summary=None, events=None, echo=print):
-    """Counts of a file by the pretrained U-Net (:func:`skion.neural.load_pretrained_unet`)."""
-    recording = read_data(data, **reading)
+def idealize_unet(
+    data, out, *, reading, summary=None, events=None, echo=print, piece_rows=PIECE_ROWS
+):
+    """Counts of a file by the pretrained U-Net (:func:`skion.neural.load_pretrained_unet`),
+    ``piece_rows`` rows at a time."""
+    with open_data(data, **reading) as recording_file:
+        rate = recording_file.sampling_rate
+        echo(
+            f"idealizing {recording_file.n_samples:,} samples at {rate:g} Hz with the "
+            "pretrained U-Net ..."
+        )
+        tic = time.perf_counter()
+        model = pretrained_unet(data, rate)
+        calibrations = []
+        with CountsWriter(out) as counts_out, events_to(events, recording_file) as ev:
+            for piece in recording_file.pieces(piece_rows):
+                counts, table = calibrated_counts(model, piece.X, piece.groups)
+                counts_out.add(piece.time, counts)
+                if ev is not None:
+                    ev.add(counts, piece)
+                table.insert(0, "recording", piece.groups[table["start"].to_numpy()])
+                table["first_row"] = piece.rows.start + table["start"]
+                calibrations.append(table)
+    table = pd.concat(calibrations, ignore_index=True)
     echo(
-        f"idealizing {len(recording.X):,} samples at {recording.sampling_rate:g} Hz with the "
-        "pretrained U-Net ..."
+        f"{int(table['n_channels'].max())} channel(s) at most in "
+        f"{recording_file.n_recordings} recording(s) ({time.perf_counter() - tic:.1f} s); "
+        f"wrote {out}"
     )
-    tic = time.perf_counter()
-    counts, table = unet_counts(recording, data)
-    pd.DataFrame({"time": recording.time, "open_channels": counts}).to_csv(out, index=False)
-    echo(
-        f"{int(table['n_channels'].max())} channel(s) at most in {len(table)} recording(s) "
-        f"({time.perf_counter() - tic:.1f} s); wrote {out}"
-    )
-    if events is not None:
-        write_events(counts, recording.sampling_rate, recording.groups, recording.X, events, echo)
+    if ev is not None:
+        echo(f"wrote {ev.n_events:,} events to {events}")
     if summary is not None:
         report = {
             "method": "pretrained U-Net",
-            "sampling_rate": recording.sampling_rate,
-            "units": recording.units,
-            "channel": recording.channel_name,
+            "sampling_rate": rate,
+            "units": recording_file.units,
+            "channel": recording_file.channel_name,
             "recordings": [
                 {
-                    "recording": int(i),
+                    "recording": int(row.recording),
+                    "first_row": int(row.first_row),
+                    "n_samples": int(row.stop - row.start),
                     "n_channels": int(row.n_channels),
                     "unitary_current": float(row.unitary_current),
                     "closed_level": float(row.closed_level),
                     "noise_ratio": float(row.noise_ratio),
                 }
-                for i, row in table.iterrows()
+                for row in table.itertuples()
             ],
         }
         Path(summary).write_text(json.dumps(report, indent=2))
         echo(f"wrote {summary}")
-    return counts

@@ -24,18 +24,10 @@ from ..kinetics import (
 from ..kinetics._event_table import EVENT_COLUMNS, check_events, sample_interval
 from ._errors import CommandError, say
 
-__all__ = ["events_of", "kinetics", "kinetics_report", "write_events"]
+__all__ = ["events_of", "kinetics", "kinetics_report"]
 
 #: Fewest uncensored dwells of a level for which exponentials are fitted.
 MIN_DWELLS = 20
-
-
-def write_events(counts, sampling_rate, groups, current, path, echo=print) -> None:
-    """Write the events of per-sample counts as CSV (``skion idealize/predict --events``)."""
-    events = dwell_times(counts, sampling_rate, groups=groups, current=current)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    events.to_csv(path, index=False)
-    echo(f"wrote {len(events):,} events to {path}")
 
 
 def events_of(path) -> pd.DataFrame:

@@ -5,12 +5,13 @@ from ._ion_switching import KINETICS, REGIMES, RecordingModel, make_ion_switchin
 from ._liverpool import load_liverpool_csv
 from ._oracle import aggregated_chain, oracle_proba
 from ._patch_clamp import make_patch_clamp
-from ._recording import RecordingFile, open_recording, read_recording
+from ._recording import PIECE_ROWS, RecordingFile, open_recording, read_recording
 from ._rigs import RIGS, make_rigs
 from ._telegraph import make_telegraph
 
 __all__ = [
     "KINETICS",
+    "PIECE_ROWS",
     "REGIMES",
     "RIGS",
     "RecordingFile",

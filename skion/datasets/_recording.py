@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval
 
+from .._pieces import PIECE_ROWS
 from .._strict import validate_params
 from ._abf import open_abf_channel
 from ._channels import RATE_TOLERANCE
@@ -26,10 +27,6 @@ __all__ = ["PIECE_ROWS", "RECORDING_SUFFIXES", "RecordingFile", "open_recording"
 
 #: File name endings ``read_recording`` reads (some with the ``neo`` or ``nwb`` extra).
 RECORDING_SUFFIXES = (".csv", ".abf", *NEO_FORMATS, ".nwb")
-
-#: Rows of a piece of :meth:`RecordingFile.pieces` at most, by default: 100 s at 50 kHz,
-#: 20 MB of float32 signal; what the models hold per row of it stays under about 1 GB.
-PIECE_ROWS = 5_000_000
 
 
 def _open_channel_file(path, sampling_rate, channel, units, *, open_channel):
@@ -202,7 +199,44 @@ class RecordingFile:
             continues=continues,
         )
 
-    def pieces(self, max_rows=PIECE_ROWS):
+    def _plan(self, max_rows):
+        """``(start, stop, first recording, offset, continues)`` of every piece."""
+        if max_rows is not None and not (isinstance(max_rows, Integral) and max_rows >= 1):
+            raise ValueError(f"max_rows must be a whole number >= 1 or None; got {max_rows!r}.")
+        limit = self.n_samples if max_rows is None else int(max_rows)
+        ends = np.append(self._firsts[1:], self.n_samples)
+        held = None  # first recording of the whole recordings gathered so far
+        for index, (start, stop) in enumerate(zip(self._firsts, ends, strict=True)):
+            if held is not None and stop - self._firsts[held] > limit:
+                yield int(self._firsts[held]), int(start), held, 0, False
+                held = None
+            if stop - start <= limit:
+                held = index if held is None else held
+                continue
+            parts = -(-(stop - start) // limit)
+            cuts = start + (np.arange(parts + 1) * (stop - start)) // parts
+            for part in range(parts):
+                offset = int(cuts[part] - start)
+                yield int(cuts[part]), int(cuts[part + 1]), index, offset, part < parts - 1
+        if held is not None:
+            yield int(self._firsts[held]), self.n_samples, held, 0, False
+
+    def n_pieces(self, max_rows=PIECE_ROWS):
+        """How many pieces :meth:`pieces` yields for ``max_rows``.
+
+        Parameters
+        ----------
+        max_rows : int or None, default=PIECE_ROWS
+            As in :meth:`pieces`.
+
+        Returns
+        -------
+        n_pieces : int
+            The number of pieces.
+        """
+        return sum(1 for _ in self._plan(max_rows))
+
+    def pieces(self, max_rows=PIECE_ROWS, *, only=None):
         """The file's rows in order, as pieces of at most ``max_rows`` rows.
 
         A piece holds whole recordings, as many as fit, or (for a recording longer than
@@ -213,6 +247,8 @@ class RecordingFile:
         max_rows : int or None, default=PIECE_ROWS
             Rows of a piece at most (5,000,000: 100 s at 50 kHz); None for the whole
             file in one piece.
+        only : collection of int, default=None
+            Indices of the pieces to read (the others are skipped, unread); None for all.
 
         Yields
         ------
@@ -223,30 +259,9 @@ class RecordingFile:
             first recording before it (not 0 only for a later part of a cut recording);
             ``continues``, whether its last recording goes on in the next piece.
         """
-        if max_rows is not None and not (isinstance(max_rows, Integral) and max_rows >= 1):
-            raise ValueError(f"max_rows must be a whole number >= 1 or None; got {max_rows!r}.")
-        limit = self.n_samples if max_rows is None else int(max_rows)
-        ends = np.append(self._firsts[1:], self.n_samples)
-        held = None  # first recording of the whole recordings gathered so far
-        for index, (start, stop) in enumerate(zip(self._firsts, ends, strict=True)):
-            if held is not None and stop - self._firsts[held] > limit:
-                yield self._piece(int(self._firsts[held]), int(start), held, 0, False)
-                held = None
-            if stop - start <= limit:
-                held = index if held is None else held
-                continue
-            parts = -(-(stop - start) // limit)
-            cuts = start + (np.arange(parts + 1) * (stop - start)) // parts
-            for part in range(parts):
-                yield self._piece(
-                    int(cuts[part]),
-                    int(cuts[part + 1]),
-                    index,
-                    int(cuts[part] - start),
-                    part < parts - 1,
-                )
-        if held is not None:
-            yield self._piece(int(self._firsts[held]), self.n_samples, held, 0, False)
+        for index, plan in enumerate(self._plan(max_rows)):
+            if only is None or index in only:
+                yield self._piece(*plan)
 
     def read(self):
         """The whole file: what :func:`read_recording` returns."""
