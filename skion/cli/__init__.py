@@ -402,7 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     for command in (predict, evaluate, idealize):
         command.add_argument(
             "--piece-samples",
-            type=_positive_int(1000),
+            type=_positive_int(10_000),
             default=PIECE_ROWS,
             metavar="N",
             help=f"samples read and predicted at a time (default {PIECE_ROWS:,}): memory "

@@ -90,7 +90,8 @@ def idealize(
             whole = next(recording_file.pieces(None))
             model.fit(whole.X.astype("float64"), groups=Recordings(n, whole.groups))
         else:
-            model.fit(*_fit_sample(recording_file, piece_rows, echo))
+            spans, recordings = _fit_sample(recording_file, piece_rows, echo)
+            model.fit(spans, groups=recordings)
         per_recording = {}
         with CountsWriter(out) as counts_out, events_to(events, recording_file) as ev:
             for piece in [whole] if whole is not None else recording_file.pieces(piece_rows):
