@@ -196,6 +196,12 @@ def test_hmm_recursions_refuse_impossible_observations():
         stuck = np.log(np.array([[1.0, 0.0], [0.0, 1.0]]))
     with pytest.raises(ValueError, match="no state sequence"):
         viterbi(stuck, np.eye(2), [0.5, 0.5])
+    # Log-likelihoods whose sum overflows: named as such, not as an impossible sequence
+    # (forward-backward normalises every row and is unaffected).
+    huge = np.full((5, 2), 1e308)
+    with pytest.raises(ValueError, match="too large to sum over 5 samples.*1e\\+308"):
+        viterbi(huge, np.full((2, 2), 0.5), [0.5, 0.5])
+    np.testing.assert_allclose(forward_backward(huge, np.full((2, 2), 0.5), [0.5, 0.5])[0], 0.5)
 
 
 def test_a_csv_that_is_not_text_is_named(tmp_path, capsys):

@@ -52,6 +52,12 @@ def viterbi(log_emission: ArrayLike, transition: ArrayLike, initial: ArrayLike) 
         best = candidates.argmax(axis=0)
         back[t] = best
         score = candidates[best, np.arange(n_states)] + log_emission[t]
+    if score.max() == np.inf or np.isnan(score).any():
+        raise ValueError(
+            f"log_emission is too large to sum over {n_samples} samples: its largest value, "
+            f"{log_emission.max():.3g}, overflows float64 (a log-likelihood of a density is "
+            "at most a few hundred unless its scale is near zero)."
+        )
     if not np.isfinite(score.max()):
         raise ValueError(
             "no state sequence has a non-zero probability: the emissions need a transition "
