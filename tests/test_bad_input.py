@@ -199,7 +199,7 @@ def test_hmm_recursions_refuse_impossible_observations():
     # Log-likelihoods whose sum overflows: named as such, not as an impossible sequence
     # (forward-backward normalises every row and is unaffected).
     huge = np.full((5, 2), 1e308)
-    with pytest.raises(ValueError, match="too large to sum over 5 samples.*1e\\+308"):
+    with pytest.raises(ValueError, match=r"too large to sum over 5 samples.*1e\+308"):
         viterbi(huge, np.full((2, 2), 0.5), [0.5, 0.5])
     np.testing.assert_allclose(forward_backward(huge, np.full((2, 2), 0.5), [0.5, 0.5])[0], 0.5)
 
