@@ -10,7 +10,6 @@ training data.
 
 from __future__ import annotations
 
-import contextlib
 import time
 import warnings
 from pathlib import Path
@@ -26,7 +25,7 @@ from ..pipelines import calibrated_counts, make_unet_pipeline
 from ..preprocessing import resample_recordings
 from ..windowing import Recordings
 from ._errors import CommandError, say
-from ._output import CountsWriter, EventWriter
+from ._output import CountsWriter, events_to
 
 __all__ = [
     "describe_model",
@@ -172,7 +171,8 @@ def _check_lattice_range(model, X, groups, conditions):
         level = first.transform(X[:, :1], groups=groups)[:, 0] / first.step_
     low, high = np.quantile(level, [0.001, 0.999])
     top = max(conditions["open_channels"])
-    if high > top + 1.5 or low < -1.5:
+    outside = bool(high > top + 1.5 or low < -1.5)
+    if outside:
         unit = conditions.get("units", "pA")
         say(
             "warning",
@@ -182,7 +182,7 @@ def _check_lattice_range(model, X, groups, conditions):
             "predictions are not meaningful. Idealize it without a model (skion idealize), "
             "or fit with --calibration recording, instead.",
         )
-    return high > top + 1.5 or low < -1.5
+    return outside
 
 
 def _check_units(data, recording, conditions, model):
@@ -321,13 +321,6 @@ def predict(
     echo(f"wrote {counts_out.n_rows:,} predictions to {out}")
     if ev is not None:
         echo(f"wrote {ev.n_events:,} events to {events}")
-
-
-def events_to(path, recording_file):
-    """An :class:`EventWriter` for ``--events PATH``, or an empty context without one."""
-    if path is None:
-        return contextlib.nullcontext()
-    return EventWriter(path, recording_file.sampling_rate)
 
 
 def evaluate(

@@ -20,8 +20,8 @@ from ..datasets import PIECE_ROWS
 from ..pipelines import calibrated_counts
 from ..windowing import Recordings
 from ._errors import CommandError
-from ._files import cleaning_at, events_to, open_data, target_rate
-from ._output import CountsWriter
+from ._files import cleaning_at, open_data, target_rate
+from ._output import CountsWriter, events_to
 
 __all__ = [
     "FIT_SPANS",

@@ -5,6 +5,7 @@ had been predicted whole."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pandas as pd
 
 from ..kinetics import dwell_times
 
-__all__ = ["CountsWriter", "EventWriter"]
+__all__ = ["CountsWriter", "EventWriter", "events_to"]
 
 
 class _Output:
@@ -115,3 +116,10 @@ class EventWriter(_Output):
         )
         self._header = False
         self.n_events += len(events)
+
+
+def events_to(path, recording_file):
+    """An :class:`EventWriter` for ``--events PATH``, or an empty context without one."""
+    if path is None:
+        return contextlib.nullcontext()
+    return EventWriter(path, recording_file.sampling_rate)
