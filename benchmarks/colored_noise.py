@@ -18,6 +18,10 @@ over the classes the test labels hold, where a model predicted a count that neve
 occurs (on a few dozen rows an empty class counts fully in macro-F1).
 
     python benchmarks/colored_noise.py [--quick] [--rows fast3_pink burst5_open ...]
+    python benchmarks/colored_noise.py --hmm-only 101 111 121 [--rows ...]
+
+``--hmm-only SEED ...`` runs the two HMMs alone on other draws (training seed, test seed +
+1), with the labelled pipeline's cleaning residual on its training rows.
 """
 
 from __future__ import annotations
@@ -96,6 +100,24 @@ def scores(y, predicted):
     return f"{everything:.3f} ({held:.3f})"
 
 
+def hmm_row(name, seed):
+    """The HMMs alone on one draw (training ``seed``, test ``seed + 1``), with the
+    residual of the labelled pipeline's cleaning on its training rows (in steps)."""
+    kinetics, n_channels, step, noise = ROWS[name]
+    X, y, groups = draw(200_000, kinetics, n_channels, step, noise, seed=seed)
+    X_test, y_test, groups_test = draw(100_000, kinetics, n_channels, step, noise, seed=seed + 1)
+    label_free = AggregatedHMM().fit(X_test, groups=groups_test).predict(X_test, groups=groups_test)
+    with config_context(enable_metadata_routing=True):
+        hmm = make_baseline_pipelines()["HMMClassifier"].fit(X, y, groups=groups)
+        cleaning = hmm["clean"]["baseline"]
+        residual = cleaning.transform(X, groups=groups)[:, 0] - y * cleaning.step_
+        labelled = hmm.predict(X_test, groups=groups_test)
+    return (
+        f"| {name} | {seed}/{seed + 1} | {scores(y_test, label_free)} | "
+        f"{scores(y_test, labelled)} | {residual.std() / abs(cleaning.step_):.2f} |"
+    )
+
+
 def row(name, epochs):
     kinetics, n_channels, step, noise = ROWS[name]
     X, y, groups = draw(200_000, kinetics, n_channels, step, noise, seed=1)
@@ -123,7 +145,24 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="U-Net for 10 epochs, not 60")
     parser.add_argument("--rows", nargs="+", choices=list(ROWS), default=list(ROWS))
+    parser.add_argument(
+        "--hmm-only",
+        type=int,
+        nargs="+",
+        metavar="SEED",
+        help="the HMMs alone, on draws of these training seeds (test: seed + 1)",
+    )
     args = parser.parse_args()
+    if args.hmm_only:
+        print(f"Machine: {machine()}\n")
+        print(
+            "| row | seeds | AggregatedHMM | HMMClassifier pipeline | cleaning residual (steps) |"
+        )
+        print("|---|---|---:|---:|---:|")
+        for name in args.rows:
+            for seed in args.hmm_only:
+                print(hmm_row(name, seed), flush=True)
+        return
     epochs = UNET_QUICK_PARAMS["epochs"] if args.quick else UNET_PARAMS["epochs"]
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     print(f"Machine: {machine()}\n")

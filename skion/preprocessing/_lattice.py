@@ -31,21 +31,66 @@ __all__ = ["LatticeDetrender"]
 _HUM_ITERATIONS = 2
 
 
+#: A block whose phasor is shorter than this fraction of the recording's median block
+#: phasor is left out of the unwrapping: its phase is mostly noise.
+_UNRELIABLE = 0.25
+#: Blocks on either side in the sum of phasors that guides the unwrapping.
+_GUIDE_REACH = 2
+#: The sum turned back at the local rate of turn guides instead of the plain sum only
+#: when it is this many times longer (a drift that turns the lattice fast and steadily).
+_TURNED_PREFERRED = 3.0
+
+
 def _drift_phase(z: np.ndarray, rotate: complex, block: int) -> np.ndarray:
     """Lattice phase of every row relative to the reference, from block means.
 
-    The block phases are unwrapped from the first block (the baseline moves by less
-    than half a step from block to block), which resolves the whole-step ambiguity of a
-    phase: the first block's baseline is taken within half a step of the reference.
-    (Anchoring the recording's mean instead was measured worse: a whole step off on 1 in
-    10 recordings of 20,000 rows, where the cubic trend leaves a residual half sine.)
-    Between block centres the phase is interpolated linearly; beyond the outer centres
-    it is constant. Blocks are shortened to an eighth of a recording shorter than eight
-    blocks, so that fast drift is still sampled.
+    The block phases are unwrapped from the first block, which resolves the whole-step
+    ambiguity of a phase: the first block's baseline is taken within half a step of the
+    reference. (Anchoring the recording's mean instead was measured worse: a whole step
+    off on 1 in 10 recordings of 20,000 rows, where the cubic trend leaves a residual
+    half sine.) Every block's phase is unwrapped against a guide (``_guide``), the
+    phase of the sum of its neighbours' phasors, not against the previous block alone:
+    under 1/f noise of 0.3 step the block phases jump by up to 0.45 turn from block to
+    block, and unwrapping them one after the other slipped the rest of a recording by one
+    or two whole steps on 6 of 9 draws. Blocks whose phasor is shorter than
+    ``_UNRELIABLE`` times the median are left out and take the phase interpolated from
+    their neighbours. Between block centres the phase is interpolated linearly; beyond the
+    outer centres it is constant. Blocks are shortened to an eighth of a recording shorter
+    than eight blocks, so that fast drift is still sampled.
     """
     means, centres = _block_means(z, max(1, min(block, len(z) // 8)))
-    phase = np.unwrap(np.angle(means * rotate))
+    means = means * rotate
+    length = np.abs(means)
+    reliable = length >= _UNRELIABLE * np.median(length)
+    reliable[0] = True  # the anchor
+    means, centres = means[reliable], centres[reliable]
+    guide = np.unwrap(np.angle(_guide(means)))
+    phase = guide + np.angle(means * np.exp(-1j * guide))
+    phase -= 2 * np.pi * np.round((phase[0] - np.angle(means[0])) / (2 * np.pi))
     return np.interp(np.arange(len(z)), centres, phase)
+
+
+def _guide(means: np.ndarray) -> np.ndarray:
+    """Every block phasor summed with its ``_GUIDE_REACH`` neighbours on each side: as
+    they are, which weighs every block by its coherence and averages the noise out of
+    the phase, or, where that sum cancels because a drift turns the lattice fast and
+    steadily (the competition's drift turns it by 0.3 turn a block at the start of a
+    recording), turned back at the local rate of turn (the phase of the summed products
+    of consecutive phasors) when that makes the sum ``_TURNED_PREFERRED`` times longer.
+    """
+    reach = _GUIDE_REACH
+    if len(means) < 2:
+        return means
+    padded = np.pad(means, reach, mode="edge")
+    turns = padded[1:] * np.conj(padded[:-1])  # turns[j]: from padded j to j + 1
+    rate = np.exp(1j * np.angle(np.convolve(turns, np.ones(2 * reach), mode="valid")))
+    plain = np.zeros(len(means), dtype=complex)
+    turned = np.zeros(len(means), dtype=complex)
+    for k in range(-reach, reach + 1):
+        neighbour = padded[reach + k : reach + k + len(means)]
+        plain += neighbour
+        turned += neighbour * rate ** (-k)
+    return np.where(np.abs(turned) > _TURNED_PREFERRED * np.abs(plain), turned, plain)
 
 
 def _block_edges(n: int, block: int) -> np.ndarray:
@@ -263,11 +308,13 @@ class LatticeDetrender(
     (recordings with offsets that differ by more than half a step: use
     :class:`skion.LatticeScaler` for them). Noise blurs the lattice (see
     ``coherence_``), whose phase signal decays as ``exp(-2 pi^2 noise^2 / step^2)``.
-    Measured on ``make_patch_clamp`` (3 channels, a sine drift of 3 steps, three draws
-    each), the rms baseline error is 0.003 step at noise/step 0.1, 0.016 at 0.3,
-    0.08-0.54 at 0.4 and over one step at 0.5 and 0.6: beyond a noise of about 0.35 step
-    use :class:`skion.AggregatedHMM`, which tracks the baseline from decoded counts
-    (0.02 step at 0.6). Time and memory are O(n_samples), one recording at a time.
+    Measured on ``make_patch_clamp`` (3 channels, a sine drift of 3 steps, 200,000 rows,
+    three draws each), the rms baseline error (of 1000-row means) is 0.002 step at
+    noise/step 0.1, 0.015 at 0.3, 0.07-0.08 at 0.4 and about one step or more at 0.5 and
+    0.6; under 1/f noise of 0.3 step it still slipped a whole step on 3 of 18 recordings
+    (``benchmarks/colored_noise.py --hmm-only``). Beyond a noise of about 0.35 step, or
+    with 1/f noise, use :class:`skion.AggregatedHMM`, which tracks the baseline from
+    decoded counts (0.02 step at 0.6). Time and memory are O(n_samples), one recording at a time.
 
     Examples
     --------
