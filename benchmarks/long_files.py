@@ -130,14 +130,14 @@ def main():
             trees = [("reference", args.reference)] if args.reference else []
             for tag, tree in [*trees, ("this tree", here)]:
                 runs[tag] = run_predict(folder, n, tree, tag.split()[0])
-            for tag, (peak, seconds, out, events) in runs.items():
-                same = ""
-                if args.reference and tag == "this tree":
-                    _, _, ref_out, ref_events = runs["reference"]
-                    same = str(
-                        filecmp.cmp(out, ref_out, False) and filecmp.cmp(events, ref_events, False)
-                    )
-                print(f"| {n:,} | {tag} | {peak:,.0f} | {seconds:.0f} | {same} |")
+            same = ""
+            if args.reference:
+                (_, _, a, a_events), (_, _, b, b_events) = runs.values()
+                same = filecmp.cmp(a, b, False) and filecmp.cmp(a_events, b_events, False)
+            for tag, (peak, seconds, _, _) in runs.items():
+                shown = same if args.reference and tag == "this tree" else ""
+                print(f"| {n:,} | {tag} | {peak:,.0f} | {seconds:.0f} | {shown} |")
+            for _, _, out, events in runs.values():
                 out.unlink()
                 events.unlink()
 
