@@ -2,6 +2,7 @@
 line's ``--help`` reads it before numpy is loaded)."""
 
 #: Rows of a piece of :meth:`skion.datasets.RecordingFile.pieces` at most, by default:
-#: 100 s at 50 kHz, 20 MB of float32 signal; what the models hold per row of it stays
-#: under about 1 GB (docs/benchmarks.md, "Reading a file a piece at a time").
+#: 100 s at 50 kHz, 20 MB of float32 signal; ``skion predict`` of 60 million samples
+#: with an HMM pipeline peaked at 1.3-1.8 GB of resident memory (docs/benchmarks.md,
+#: "Reading a file a piece at a time").
 PIECE_ROWS = 5_000_000
