@@ -185,7 +185,7 @@ def test_predict_a_piece_at_a_time(hmm_model, tmp_path, capsys):
 
 def test_a_failure_on_the_way_leaves_no_half_written_file(hmm_model, tmp_path, monkeypatch, capsys):
     data = _recordings_csv(tmp_path / "data.csv", 30_000, 10_000, seed=4)
-    out = tmp_path / "out.csv"
+    out, events = tmp_path / "out.csv", tmp_path / "events.csv"
     out.write_text("an older result\n")
     calls = []
 
@@ -201,9 +201,14 @@ def test_a_failure_on_the_way_leaves_no_half_written_file(hmm_model, tmp_path, m
     monkeypatch.setattr(files, "calibrated_counts", fail_on_the_second)
     argv = ["predict", str(data), "--model", str(hmm_model), "--out", str(out)]
     with pytest.raises(MemoryError):
-        main([*argv, "--piece-samples", "10000"])
+        main([*argv, "--events", str(events), "--piece-samples", "10000"])
     assert out.read_text() == "an older result\n"
+    # neither the counts nor the events of the first piece are left behind
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv", "out.csv"]
+    # and a run that completes leaves no partial file either
+    monkeypatch.setattr(files, "calibrated_counts", real)
+    assert main([*argv, "--events", str(events), "--piece-samples", "10000"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv", "events.csv", "out.csv"]
 
 
 def test_idealize_a_long_file_fits_on_spans_and_decodes_every_sample(tmp_path, capsys):

@@ -111,9 +111,8 @@ class EventWriter(_Output):
     def _write(self, events):
         if len(events) == 0:
             return
-        events.to_csv(
-            self.path, mode="w" if self._header else "a", header=self._header, index=False
-        )
+        mode = "w" if self._header else "a"
+        events.to_csv(self._partial, mode=mode, header=self._header, index=False)
         self._header = False
         self.n_events += len(events)
 
