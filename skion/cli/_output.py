@@ -97,15 +97,17 @@ class EventWriter(_Output):
         held, self._held = self._held, None
         if held["level"].iloc[0] != events["level"].iloc[0]:
             return pd.concat([held, events], ignore_index=True)
-        joined = held.copy()
-        n = held["n_samples"].iloc[0] + events["n_samples"].iloc[0]
-        total = (held["mean_current"] * held["n_samples"]).iloc[0] + (
-            events["mean_current"] * events["n_samples"]
-        ).iloc[0]
-        joined["n_samples"] = n
-        joined["duration"] = n / self.rate
-        joined["mean_current"] = total / n
-        joined["censored"] = bool(held["censored"].iloc[0] or events["censored"].iloc[0])
+        before, first = held.iloc[0], events.iloc[0]
+        n = before["n_samples"] + first["n_samples"]
+        total = before["mean_current"] * before["n_samples"] + (
+            first["mean_current"] * first["n_samples"]
+        )
+        joined = held.assign(
+            n_samples=n,
+            duration=n / self.rate,
+            mean_current=total / n,
+            censored=bool(before["censored"] or first["censored"]),
+        )
         return pd.concat([joined, events.iloc[1:]], ignore_index=True)
 
     def _write(self, events):

@@ -97,13 +97,11 @@ def open_neo_channel(path, channel):
     within = int(np.sum(table["stream_id"][:channel] == table["stream_id"][channel]))
     keep = _wcp_samples(path) if os.fspath(path).lower().endswith(".wcp") else None
     segments = _segments(reader)
-    lengths = [
-        min(
-            int(reader.get_signal_size(block_index=b, seg_index=s, stream_index=stream)),
-            keep if keep is not None else np.iinfo(np.int64).max,
-        )
+    sizes = [
+        int(reader.get_signal_size(block_index=b, seg_index=s, stream_index=stream))
         for b, s in segments
     ]
+    lengths = sizes if keep is None else [min(size, keep) for size in sizes]
 
     def read_sweep(sweep, start, stop):
         block, segment = segments[sweep]
