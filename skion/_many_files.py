@@ -120,6 +120,7 @@ def _refused(path, error, seconds):
         "method": [StrOptions({"hmm", "unet"})],
         "line_freq": [None, Interval(Real, 0, None, closed="neither")],
         "n_channels": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "current_sign": [StrOptions({"auto", "positive", "negative"})],
         "sampling_rate": [None, Interval(Real, 0, None, closed="neither")],
         "channel": [None, str, Integral],
         "units": [None, str],
@@ -136,6 +137,7 @@ def idealize_files(
     method="hmm",
     line_freq=None,
     n_channels="auto",
+    current_sign="auto",
     sampling_rate=None,
     channel=None,
     units=None,
@@ -168,6 +170,10 @@ def idealize_files(
         Mains hum to fit (50 or 60 Hz), HMM only.
     n_channels : "auto" or int, default="auto"
         Channels in every file, HMM only.
+    current_sign : {"auto", "positive", "negative"}, default="auto"
+        Direction of the unitary current in every file (outward: ``"positive"``), HMM
+        only; ``"auto"`` reads it from the kinetics (the summary's ``warnings`` say
+        where they barely tell).
     sampling_rate : float, default=None
         Hz, for CSV files without a time column.
     channel : str or int, default=None
@@ -215,10 +221,12 @@ def idealize_files(
     >>> report[["n_channels", "error"]].to_numpy().tolist()
     [[2, None], [2, None]]
     """
-    if method == "unet" and (n_channels != "auto" or line_freq is not None):
+    if method == "unet" and (
+        n_channels != "auto" or line_freq is not None or current_sign != "auto"
+    ):
         raise ValueError(
-            "n_channels and line_freq set the HMM's model; the pretrained U-Net finds both "
-            "itself (leave them out, or use method='hmm')."
+            "n_channels, line_freq and current_sign set the HMM's model; the pretrained "
+            "U-Net finds them itself (leave them out, or use method='hmm')."
         )
     files = recording_files(paths)
     out_dir = Path(out_dir)
@@ -241,6 +249,7 @@ def idealize_files(
         "method": method,
         "line_freq": line_freq,
         "n_channels": n_channels,
+        "current_sign": current_sign,
     }
     out_dir = out_dir.resolve()
     if client is None:

@@ -1,5 +1,7 @@
 """AggregatedHMM: exact recursions, EM without labels, baselines, groups and errors."""
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.linalg import expm
@@ -7,6 +9,7 @@ from sklearn.metrics import f1_score
 
 from skion import AggregatedHMM
 from skion.datasets import aggregated_chain, make_patch_clamp
+from skion.exceptions import AmbiguousFitWarning
 from skion.hmm import forward_backward, viterbi
 from skion.hmm._aggregated import _next_omega
 from skion.hmm._aggregated_chain import AggregatedChain
@@ -222,6 +225,7 @@ def test_slow_channels_under_drift_keep_their_levels():
     assert np.sqrt(np.mean(error**2)) < 0.05 * 0.64
 
 
+@pytest.mark.filterwarnings("ignore::skion.exceptions.AmbiguousFitWarning")  # the sign: 20 nats
 def test_a_level_visited_only_in_another_recording_adds_a_channel():
     """7 slow channels at an open probability of 1/3: the longest recording never has
     more than 5 open, the other has 6 open in 142 samples. Fitted as 5 channels, those
@@ -418,6 +422,87 @@ def test_the_sign_is_chosen_again_by_the_converged_kinetics():
     hmm = AggregatedHMM().fit(X)
     assert hmm.unitary_current_ > 0 and hmm.n_channels_ == 9
     assert f1_score(y, hmm.predict(X), average="macro") > 0.98
+
+
+#: Random cell 3016: 6 channels at an open probability of 0.61 (+2.48 pA, noise 0.25 step).
+PLACED_HIGH = {
+    "n_samples": 131480,
+    "kinetics": "high",
+    "n_channels": 6,
+    "n_recordings": 2,
+    "unitary_current": 2.484135046191522,
+    "offset": 0.343850024118173,
+    "noise": 0.6210337615478805,
+    "drift": "none",
+    "drift_amplitude": 6.331925865109781,
+    "hum_amplitude": 0.2484135046191522,
+    "random_state": 3016,
+}
+#: Random cell 3010 of ``benchmarks/idealization_grid.py --draws``: 8 slow channels
+#: (+0.80 pA, noise 0.19 step, a sine drift) whose two recordings visit counts 0-5 only.
+CLOSE_SIGN = {
+    "n_samples": 42724,
+    "kinetics": "slow",
+    "n_channels": 8,
+    "n_recordings": 2,
+    "unitary_current": 0.8008616261586305,
+    "offset": -0.18941268319084337,
+    "noise": 0.1521637089701398,
+    "drift": "sine",
+    "drift_amplitude": 0.24979093306935396,
+    "hum_amplitude": 0.08008616261586306,
+    "random_state": 3010,
+}
+
+
+def test_a_close_call_on_the_current_sign_is_a_warning():
+    # Read upside down (5 channels of -0.80 pA), the recordings are 20 nats likelier
+    # than read right: only slow kinetics' few transitions tell the two apart, and the
+    # fit chose the wrong one (macro-F1 0.000) in silence. Given the sign: 0.9999.
+    X, y, groups, _ = make_patch_clamp(**CLOSE_SIGN)
+    with pytest.warns(AmbiguousFitWarning, match="current_sign='positive' or 'negative'"):
+        AggregatedHMM(sampling_rate=10_000, line_freq=50.0).fit(X, groups=groups)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AmbiguousFitWarning)
+        hmm = AggregatedHMM(sampling_rate=10_000, line_freq=50.0, current_sign="positive")
+        hmm.fit(X, groups=groups)
+    assert f1_score(y, hmm.predict(X, groups=groups), average="macro") > 0.99
+
+
+def test_a_sign_the_kinetics_settle_is_no_warning():
+    X, y, _, _ = make_patch_clamp(
+        20_000, kinetics="fast", n_channels=3, unitary_current=-1.5, noise=0.3, random_state=2
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AmbiguousFitWarning)
+        hmm = AggregatedHMM().fit(X)
+    assert hmm.unitary_current_ < 0 and hmm.n_channels_ == 3
+    assert f1_score(y, hmm.predict(X), average="macro") > 0.95
+
+
+def test_a_given_channel_count_bounds_the_step_search():
+    # The first 30,000 rows of random cell 3016 (6 channels at an open probability of
+    # 0.61, noise 0.25 step): with n_channels=6 given, the step search tried steps
+    # down to a twentieth of the current's range (for max_channels=10) and settled on
+    # 8 levels; the full recording was refused ("shows 8 current levels, more than
+    # n_channels + 1"), these rows read with every count off (macro-F1 0.038).
+    X, y, groups, _ = make_patch_clamp(**PLACED_HIGH)
+    x, labels = X[groups == 0][:30_000], y[groups == 0][:30_000]
+    hmm = AggregatedHMM(sampling_rate=10_000, line_freq=50.0, n_channels=6).fit(x)
+    assert f1_score(labels, hmm.predict(x), average="macro") > 0.95
+
+
+def test_a_lattice_placed_a_step_low_with_a_channel_too_many_is_raised():
+    # 15,000 rows of each of random cell 3016's recordings: fitted as 6 channels with
+    # part of one recording's baseline a step up, then as 7 a step lower (which that
+    # part preferred: 168 nats), every count of the other read one high (macro-F1
+    # 0.006). One channel fewer, every baseline found again, is right.
+    X, y, groups, _ = make_patch_clamp(**PLACED_HIGH)
+    rows = np.r_[0:15_000, 65_740:80_740]
+    x, labels, g = X[rows], y[rows], groups[rows]
+    hmm = AggregatedHMM(sampling_rate=10_000, line_freq=50.0).fit(x, groups=g)
+    assert hmm.n_channels_ == 6
+    assert f1_score(labels, hmm.predict(x, groups=g), average="macro") > 0.95
 
 
 def test_long_data_try_the_mirror_and_a_lower_placement_on_their_first_rows(monkeypatch, capsys):

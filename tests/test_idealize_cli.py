@@ -99,3 +99,23 @@ def test_progress_prints_em_iterations(tmp_path, capsys):
     assert "EM iteration 1:" in out and "EM iteration 2:" in out
     assert main([*argv[:-1], "--quiet"]) == 0
     assert "iteration" not in capsys.readouterr().out
+
+
+def test_a_close_call_on_the_sign_is_said_and_the_sign_can_be_given(tmp_path, capsys):
+    from .test_aggregated_hmm import CLOSE_SIGN
+
+    X, y, groups, _ = make_patch_clamp(**CLOSE_SIGN)
+    data, out, summary = tmp_path / "slow.csv", tmp_path / "pred.csv", tmp_path / "s.json"
+    frame = {"time": np.arange(len(X)) / 10_000, "signal": X[:, 0], "recording": groups}
+    pd.DataFrame(frame).to_csv(data, index=False)
+    argv = ["idealize", str(data), "--out", str(out), "--summary", str(summary)]
+    assert main([*argv, "--line-freq", "50"]) == 0
+    said = capsys.readouterr().err
+    assert "skion: warning: The direction of the current is uncertain" in said
+    assert "current_sign" in json.loads(summary.read_text())["warnings"][0]
+    assert main([*argv, "--line-freq", "50", "--current-sign", "positive"]) == 0
+    assert "uncertain" not in capsys.readouterr().err
+    assert json.loads(summary.read_text())["warnings"] == []
+    assert np.mean(pd.read_csv(out)["open_channels"].to_numpy() == y) > 0.99
+    assert main([*argv, "--method", "unet", "--current-sign", "negative"]) == 1
+    assert "--current-sign set the HMM's model" in capsys.readouterr().err

@@ -81,7 +81,7 @@ def test_bad_calls_are_refused_before_any_work(folder, tmp_path):
     (other / "cell_a.csv").write_text((data / "cell_a.csv").read_text())
     with pytest.raises(ValueError, match=r"share a name.*cell_a"):
         idealize_files([data / "cell_a.csv", other / "cell_a.csv"], tmp_path / "out")
-    with pytest.raises(ValueError, match="pretrained U-Net finds both"):
+    with pytest.raises(ValueError, match="pretrained U-Net finds them itself"):
         idealize_files(data, tmp_path / "out", method="unet", n_channels=2)
     with pytest.raises(ValueError, match="client"):
         idealize_files(data, tmp_path / "out", client="tcp://127.0.0.1:8786")
@@ -186,4 +186,4 @@ def test_skion_idealize_scheduler_needs_a_folder_and_a_scheduler(folder, tmp_pat
     assert main(bad) == 1 and "no Dask scheduler at tcp://h:abc" in capsys.readouterr().err
     unet = ["idealize", str(folder[0]), "--out", str(tmp_path), "--method", "unet"]
     assert main([*unet, "--n-channels", "2"]) == 1
-    assert "--n-channels and --line-freq set the HMM" in capsys.readouterr().err
+    assert "--n-channels, --line-freq and --current-sign set the HMM" in capsys.readouterr().err

@@ -87,7 +87,10 @@ def test_idealize_with_the_unet_writes_counts_capped_at_the_calibrated_channels(
     assert report["recordings"][0]["n_channels"] == 2
     assert report["recordings"][0]["unitary_current"] == pytest.approx(-1.0, rel=0.05)
     assert main([*argv, "--n-channels", "2"]) == 1
-    assert "--n-channels and --line-freq set the HMM's model" in capsys.readouterr().err
+    assert (
+        "--n-channels, --line-freq and --current-sign set the HMM's model"
+        in capsys.readouterr().err
+    )
 
 
 # eight training recordings span few noise levels: the scaler says the test's is outside

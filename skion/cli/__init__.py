@@ -156,6 +156,7 @@ def _idealize_command(args) -> int:
         summary=args.summary,
         line_freq=args.line_freq,
         n_channels=args.n_channels,
+        current_sign=args.current_sign,
         method=args.method,
         verbose=True if args.progress else (False if args.quiet else None),
         events=args.events,
@@ -333,6 +334,13 @@ def build_parser() -> argparse.ArgumentParser:
     idealize.add_argument("--line-freq", type=_positive_float, help="mains hum to fit: 50 or 60")
     idealize.add_argument(
         "--n-channels", type=_channels, default="auto", help="channels (default auto)"
+    )
+    idealize.add_argument(
+        "--current-sign",
+        choices=("auto", "positive", "negative"),
+        default="auto",
+        help="direction of the unitary current where known (outward: positive); default "
+        "auto, from the kinetics (a warning says when they barely tell)",
     )
     idealize.add_argument(
         "--method",

@@ -14,7 +14,7 @@ def idealize_folder(args, reading, echo=print) -> int:
     from .._many_files import idealize_files
     from ._idealize import check_method_options
 
-    check_method_options(args.method, args.n_channels, args.line_freq)
+    check_method_options(args.method, args.n_channels, args.line_freq, args.current_sign)
     client = None
     if args.scheduler is not None:
         try:
@@ -35,6 +35,7 @@ def idealize_folder(args, reading, echo=print) -> int:
             method=args.method,
             line_freq=args.line_freq,
             n_channels=args.n_channels,
+            current_sign=args.current_sign,
             sampling_rate=reading["sampling_rate"],
             channel=reading["channel"],
             units=reading["units"],

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ import pandas as pd
 from ..datasets import PIECE_ROWS
 from ..pipelines import calibrated_counts
 from ..windowing import Recordings
-from ._errors import CommandError
+from ._errors import CommandError, say
 from ._files import cleaning_at, open_data, target_rate
 from ._output import CountsWriter, events_to
 
@@ -41,6 +42,7 @@ def idealize(
     summary=None,
     line_freq=None,
     n_channels="auto",
+    current_sign="auto",
     method="hmm",
     verbose=None,
     events=None,
@@ -54,11 +56,12 @@ def idealize(
     predicts with the pretrained U-Net instead (:func:`idealize_unet`). ``n_jobs``: the
     HMM's threads (every core by default; one per file on a cluster's workers). The file
     is decoded ``piece_rows`` rows at a time; a longer file is fitted on
-    :data:`FIT_SPANS` spans spread through it, ``piece_rows`` rows in all.
+    :data:`FIT_SPANS` spans spread through it, ``piece_rows`` rows in all. The fit's
+    warnings are said on standard error and listed in the summary (``warnings``).
     """
     from ..hmm import AggregatedHMM
 
-    check_method_options(method, n_channels, line_freq)
+    check_method_options(method, n_channels, line_freq, current_sign)
     if method == "unet":
         return idealize_unet(
             data,
@@ -82,16 +85,22 @@ def idealize(
             sampling_rate=rate,
             line_freq=line_freq,
             n_channels=n_channels,
+            current_sign=current_sign,
             n_jobs=n_jobs,  # recordings and candidate lattices on threads
             verbose=int(verbose),
         )
         whole = None
-        if n <= piece_rows:  # fitted and decoded whole, read once
-            whole = next(recording_file.pieces(None))
-            model.fit(whole.X.astype("float64"), groups=Recordings(n, whole.groups))
-        else:
-            spans, recordings = _fit_sample(recording_file, piece_rows, echo)
-            model.fit(spans, groups=recordings)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            if n <= piece_rows:  # fitted and decoded whole, read once
+                whole = next(recording_file.pieces(None))
+                model.fit(whole.X.astype("float64"), groups=Recordings(n, whole.groups))
+            else:
+                spans, recordings = _fit_sample(recording_file, piece_rows, echo)
+                model.fit(spans, groups=recordings)
+        notes = [str(warning.message) for warning in caught]
+        for note in notes:
+            say("warning", note)
         per_recording = {}
         with CountsWriter(out) as counts_out, events_to(events, recording_file) as ev:
             for piece in [whole] if whole is not None else recording_file.pieces(piece_rows):
@@ -146,6 +155,7 @@ def idealize(
             "open_probability_model": model.open_probability_,
             "em_iterations": model.n_iter_,
             "converged": model.converged_,
+            "warnings": notes,
             "recordings": rows_of,
         }
         Path(summary).write_text(json.dumps(report, indent=2))
@@ -176,12 +186,14 @@ def _fit_sample(recording_file, piece_rows, echo):
     return X, Recordings(len(X), np.concatenate(groups))
 
 
-def check_method_options(method, n_channels, line_freq):
-    """Refuse the HMM's options with the pretrained U-Net, which finds both itself."""
-    if method == "unet" and (n_channels != "auto" or line_freq is not None):
+def check_method_options(method, n_channels, line_freq, current_sign="auto"):
+    """Refuse the HMM's options with the pretrained U-Net, which finds them itself."""
+    if method == "unet" and (
+        n_channels != "auto" or line_freq is not None or current_sign != "auto"
+    ):
         raise CommandError(
-            "--n-channels and --line-freq set the HMM's model; the pretrained U-Net "
-            "finds both itself (leave them out, or use --method hmm)"
+            "--n-channels, --line-freq and --current-sign set the HMM's model; the "
+            "pretrained U-Net finds them itself (leave them out, or use --method hmm)"
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 from math import comb
 from numbers import Integral, Real
@@ -19,6 +20,7 @@ from .._requests import RecordingRequestsMixin
 from .._signal import check_signal_range
 from .._strict import StrictParamsMixin
 from .._threads import map_threads, one_blas_thread
+from ..exceptions import AmbiguousFitWarning
 from ..preprocessing._cleaning import check_below_nyquist
 from ..preprocessing._lattice import lattice_baseline, lattice_coherence
 from ..windowing import Recordings
@@ -61,8 +63,11 @@ _BINOMIAL_MAX_NOISE = 0.4
 _EXTRA_LEVELS = 3
 #: Rows (evenly spaced) of the lattice mixture refinement.
 _REFINE_ROWS = 100_000
-#: Grid steps whose short EM runs ``_LONGER_ITER`` more iterations.
-_REFINE_CANDIDATES = 3
+#: Grid steps whose short EM runs ``_LONGER_ITER`` more iterations: after the first 6, 7 fast
+#: channels (noise 0.38 step, a random walk; random cell 3019) ranked the right step fourth,
+#: and first by 760 nats after 26 (with 3 refined: 10 channels of 0.73 the step, macro-F1
+#: 0.073; with 6: 0.919).
+_REFINE_CANDIDATES = 6
 #: Channels beyond the spanned levels that every grid step of the search also tries (a
 #: high open probability never visits the all-closed level).
 _UNSEEN_LEVELS = 2
@@ -96,6 +101,11 @@ _COHERENCE_STEPS = 60
 _COHERENCE_CONTRAST = 4.0
 #: Rows of the warm-up EM that precedes EM on long data.
 _WARM_ROWS = 250_000
+#: Log-likelihood (nats) under which the two readings of the current's sign are a close
+#: call: measured on 40 random cells of 1-8 channels (40,000-150,000 rows), the sign was
+#: settled by 89-358 nats on fast kinetics and by 17-48 on slow ones (few transitions),
+#: where the wrong reading once won by 20 (8 slow channels on 42,724 rows).
+_SIGN_MARGIN = 30.0
 #: Rows on which the mirror is first fitted, on data at least twice as long.
 _MIRROR_ROWS = 50_000
 #: Largest over-relaxation of the EM step of the log-rates.
@@ -274,7 +284,9 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
     current_sign : {"auto", "positive", "negative"}, default="auto"
         Direction of the channel current. ``"auto"`` fits both and keeps the more
         likely; when the two are equally likely (schemes symmetric in time), the end of
-        the lattice that is visited more is taken as closed.
+        the lattice that is visited more is taken as closed. Where only a few nats
+        (under 30) separate them, as on a short recording of slow channels, an
+        :class:`~skion.exceptions.AmbiguousFitWarning` says so: give the sign.
     baseline : {"track", "constant"}, default="track"
         Per-recording baseline model.
     baseline_window : float, default=0.2
@@ -678,7 +690,10 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
 
     def _search_lattice(self, x):
         """Levels of a recording whose density shows no peaks: the step that a short EM of
-        a two-state channel model explains best, over a grid of steps."""
+        a two-state channel model explains best, over a grid of steps from the current's
+        range down to half of it per channel allowed (``n_channels`` where given, else
+        ``max_channels``): a given count bounds the search (with ``max_channels`` alone,
+        6 channels given were refused as "8 current levels" by a step a quarter short)."""
         x = x[:_SEARCH_ROWS]
         sigma = noise_sd(x)
         low, high = np.quantile(x, [0.001, 0.999])
@@ -688,12 +703,12 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
         if self.unitary_current is not None:
             steps = np.array([abs(float(self.unitary_current))])
         else:
-            steps = np.geomspace(max(spread / (2 * self.max_channels), sigma), spread, 12)
+            steps = np.geomspace(max(spread / (2 * self._limit()), sigma), spread, 12)
         dt = 1.0 / self._model_rate()
         starts = []
         for step in steps:
-            spanned = int(np.clip(round((spread - 4 * sigma) / step), 1, self.max_channels))
-            for n_channels in sorted({spanned, min(spanned + _UNSEEN_LEVELS, self.max_channels)}):
+            spanned = int(np.clip(round((spread - 4 * sigma) / step), 1, self._limit()))
+            for n_channels in sorted({spanned, min(spanned + _UNSEEN_LEVELS, self._limit())}):
                 starts.append((AggregatedChain(n_channels, 1, 1), step, low + 2 * sigma, 6))
         # a start that degenerated (an impossible sample) is skipped
         fits = [fit for fit in self._short_ems(x, starts, sigma, dt) if fit is not None]
@@ -993,7 +1008,7 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
         if labels is None:
             fitted = (params, baselines, bound, n_iter, converged)
             fitted = self._grow_above(xs, self._settle_levels(xs, fitted))
-            fitted = self._grow_below(xs, self._reoriented(xs, fitted, oriented))
+            fitted = self._raised(xs, self._grow_below(xs, self._reoriented(xs, fitted, oriented)))
             if fitted[0].chain.n_channels < self._limit() and self.n_channels != "auto":
                 fitted = self._grow_below(xs, self._filled(xs, fitted))
             params, baselines, bound, n_iter, converged = fitted
@@ -1112,6 +1127,38 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
             return fitted
         return self._placed(xs, fitted, n_channels, baselines)
 
+    def _raised(self, xs, fitted):
+        """One channel fewer, every recording's baseline found again for it
+        (``_start_baseline``), where a recording never visits count 0, if EM from there
+        explains the data better (by the likelihood alone: the placement has as many
+        parameters); ``fitted`` (after ``_grow_below``) and the result are ``_em``'s
+        tuples. Only where the channel count is found (``n_channels="auto"``).
+
+        The converse of ``_grow_below``'s lower placement. The start places the levels
+        of each stretch of a recording by whole steps, and where the all-closed level is
+        rare some stretches land a step off; EM and the level shifts then keep a fit
+        that no single move up or down improves. 6 channels at an open probability of
+        0.61 (all closed on 0.4 % of the rows, noise 0.25 step; random cell 3016 of
+        ``benchmarks/idealization_grid.py --draws``) were fitted as 7, one recording's
+        baseline a step down, every count of it read one high (macro-F1 0.006 on
+        131,480 rows, the same on 30,000 of them); raised, 6,800 nats likelier (0.981).
+        """
+        params, baselines = fitted[:2]
+        n_channels = params.chain.n_channels
+        if self.n_channels != "auto" or n_channels < 2:
+            return fitted
+        if all(
+            self._edge_level([x], [b + params.step], params, "below") < 0
+            for x, b in zip(xs, baselines, strict=True)
+        ):
+            return fitted
+        fewer = replace(params, chain=AggregatedChain(n_channels - 1, self.n_closed, self.n_open))
+        weights = self._count_weights(fewer)
+        raised = list(
+            map_threads(lambda x: self._start_baseline(x, fewer, weights), xs, self.n_jobs)
+        )
+        return self._placed(xs, fitted, n_channels - 1, raised, penalized=False)
+
     def _grow_below(self, xs, fitted):
         """More channels, or the same ones, under a baseline moved down where the
         all-closed level may be missing, if EM with them explains the data better;
@@ -1203,20 +1250,21 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
         added = n_channels - params.chain.n_channels
         return self._better(
             xs, fitted, grown, baselines, "placed", 0.5 * added if penalized else 0.0
-        )
+        )[0]
 
-    def _better(self, xs, fitted, start, baselines, stage, penalty, first=None):
-        """``fitted``, or EM from ``start`` and ``baselines`` with its levels settled if
-        that gains more than ``penalty`` times the log of the rows in log-likelihood
-        (``fitted`` and the result are ``_em``'s tuples).
+    def _better(self, xs, fitted, start, baselines, stage, penalty, first=None, *, close=0.0):
+        """``(chosen, margin)``: ``fitted``, or EM from ``start`` and ``baselines`` with
+        its levels settled if that gains more than ``penalty`` times the log of the rows
+        in log-likelihood (``fitted`` and ``chosen`` are ``_em``'s tuples); ``margin``
+        is the candidate's gain beyond that, in nats, on the last rows compared.
 
         On long data the candidate is first fitted on the first rows (``first``, rising
         row counts, each used where the data are at least twice as long; by default the
         warm-up's) and compared there with ``fitted`` refitted on the same rows; only a
-        candidate that wins on those rows goes on to the next, and at last to every
-        row. The mirror and the lower placements are refitted on every fit, and on
-        1,000,000 rows of 10 channels EM from their starts on all rows took 6 times as
-        long as the fit itself.
+        candidate that wins on those rows, or loses there by less than ``close`` nats,
+        goes on to the next, and at last to every row. The mirror and the lower
+        placements are refitted on every fit, and on 1,000,000 rows of 10 channels EM
+        from their starts on all rows took 6 times as long as the fit itself.
         """
         for rows in (_WARM_ROWS,) if first is None else first:
             heads = self._heads(xs, rows)
@@ -1242,15 +1290,17 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
                 stage=f"EM, {stage}, on the first {n_head:,} rows,",
             )
             there = self._settle_levels(head, there)
-            if (there[2] - here[2]) * n_head <= penalty * np.log(n_head):
-                return fitted
+            margin = (there[2] - here[2]) * n_head - penalty * np.log(n_head)
+            if margin <= -close:
+                return fitted, margin
             start = there[0]
         refit = self._em(xs, baselines, start, None, self.max_iter, self.tol, stage=f"EM, {stage},")
         refit = self._settle_levels(xs, refit)
         n_total = sum(len(x) for x in xs)
-        if (refit[2] - fitted[2]) * n_total <= penalty * np.log(n_total):
-            return fitted
-        return _continued(fitted, refit)
+        margin = (refit[2] - fitted[2]) * n_total - penalty * np.log(n_total)
+        if margin <= 0:
+            return fitted, margin
+        return _continued(fitted, refit), margin
 
     @staticmethod
     def _all_closed(params):
@@ -1305,9 +1355,29 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
         mirrored = [b + params.step * chain.n_channels for b in baselines]
         rates = self._initial_rates(chain, xs, mirrored, -params.step)
         start = _Params(chain, rates, -params.step, params.noise, params.dt)
-        return self._better(
-            xs, fitted, start, mirrored, "mirrored", 0.0, first=(_MIRROR_ROWS, _WARM_ROWS)
+        chosen, margin = self._better(
+            xs,
+            fitted,
+            start,
+            mirrored,
+            "mirrored",
+            0.0,
+            first=(_MIRROR_ROWS, _WARM_ROWS),
+            close=_SIGN_MARGIN,
         )
+        if abs(margin) < _SIGN_MARGIN:
+            step = chosen[0].step
+            warnings.warn(
+                "The direction of the current is uncertain: read the other way up (every "
+                f"count k as {chosen[0].chain.n_channels} - k, unitary current {-step:.3g} "
+                f"instead of {step:.3g}) the recordings are only {abs(margin):.0f} nats less "
+                "likely; only the kinetics tell the two apart, and few transitions show "
+                "them. If the current is known to be outward or inward, give "
+                "current_sign='positive' or 'negative' (or unitary_current).",
+                AmbiguousFitWarning,
+                stacklevel=2,
+            )
+        return chosen
 
     def _check_lattice(self, xs, baselines, params, bound):
         """Refuse a fit that is no lattice: no better than noise around a baseline
