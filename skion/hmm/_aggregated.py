@@ -107,12 +107,10 @@ _WARM_ROWS = 250_000
 #: where the wrong reading once won by 20 (8 slow channels on 42,724 rows).
 _SIGN_MARGIN = 30.0
 #: Log-likelihood gain, in logs of the rows, that one channel more started afresh must
-#: make (ten times BIC's): the fits it mended on random cells 3000-3039 gained 418 and
-#: 3,372 nats; slow channels, whose few transitions leave placements close, gained
-#: 6.9 nats with a fifth of 4 channels (open probability read as 0.28 for 0.34, cell
-#: 3002) and 25 with a sixth of 8 seen as 5, one recording then read a count low
-#: (cell 3010 with its sign given: macro-F1 0.9999 -> 0.42).
-_AFRESH_PENALTY = 5.0
+#: make (four times BIC's): the fits it mended on random cells 3000-3039 gained 418 and
+#: 3,372 nats, where 6.9 nats (BIC's 5.9 and one) gave 4 slow channels a fifth, their
+#: open probability read as 0.28 instead of 0.34 (cell 3002).
+_AFRESH_PENALTY = 2.0
 #: Rows on which the mirror is first fitted, on data at least twice as long.
 _MIRROR_ROWS = 50_000
 #: Largest over-relaxation of the EM step of the log-rates.
