@@ -505,22 +505,6 @@ def test_a_lattice_placed_a_step_low_with_a_channel_too_many_is_raised():
     assert f1_score(labels, hmm.predict(x, groups=g), average="macro") > 0.95
 
 
-def test_a_fit_a_channel_short_grows_one_started_afresh():
-    # Random cell 3005: 5 slow channels at noise 0.44 step with a ramp, fitted as 4 with
-    # the baseline a step off on part of the recordings (0.28 step rms; macro-F1
-    # 0.749). Growth that moves the fitted baselines cannot mend that; 5 channels with
-    # every baseline found again for them are 418 nats likelier.
-    X, y, groups, _ = make_patch_clamp(
-        45692, kinetics="slow", n_channels=5, n_recordings=2,
-        unitary_current=0.7396007368667474, offset=-1.0575693588430282,
-        noise=0.32542432422136885, drift="ramp", drift_amplitude=1.5862793598540186,
-        hum_amplitude=0.07396007368667475, random_state=3005,
-    )  # fmt: skip
-    hmm = AggregatedHMM(sampling_rate=10_000, line_freq=50.0).fit(X, groups=groups)
-    assert hmm.n_channels_ == 5
-    assert f1_score(y, hmm.predict(X, groups=groups), average="macro") > 0.99
-
-
 def test_long_data_try_the_mirror_and_a_lower_placement_on_their_first_rows(monkeypatch, capsys):
     # On long data both candidates are fitted on the warm-up rows first and refitted on
     # every row only where they win there (EM from their starts on all of 1,000,000 rows

@@ -106,11 +106,6 @@ _WARM_ROWS = 250_000
 #: settled by 89-358 nats on fast kinetics and by 17-48 on slow ones (few transitions),
 #: where the wrong reading once won by 20 (8 slow channels on 42,724 rows).
 _SIGN_MARGIN = 30.0
-#: Log-likelihood gain, in logs of the rows, that one channel more started afresh must
-#: make (four times BIC's): the fits it mended on random cells 3000-3039 gained 418 and
-#: 3,372 nats, where 6.9 nats (BIC's 5.9 and one) gave 4 slow channels a fifth, their
-#: open probability read as 0.28 instead of 0.34 (cell 3002).
-_AFRESH_PENALTY = 2.0
 #: Rows on which the mirror is first fitted, on data at least twice as long.
 _MIRROR_ROWS = 50_000
 #: Largest over-relaxation of the EM step of the log-rates.
@@ -1014,7 +1009,6 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
             fitted = (params, baselines, bound, n_iter, converged)
             fitted = self._grow_above(xs, self._settle_levels(xs, fitted))
             fitted = self._raised(xs, self._grow_below(xs, self._reoriented(xs, fitted, oriented)))
-            fitted = self._grown_afresh(xs, fitted)
             if fitted[0].chain.n_channels < self._limit() and self.n_channels != "auto":
                 fitted = self._grow_below(xs, self._filled(xs, fitted))
             params, baselines, bound, n_iter, converged = fitted
@@ -1134,8 +1128,9 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
         return self._placed(xs, fitted, n_channels, baselines)
 
     def _raised(self, xs, fitted):
-        """One channel fewer, started afresh (``_afresh``), where a recording never
-        visits count 0, kept if the likelihood rises at all (the placement has as many
+        """One channel fewer, every recording's baseline found again for it
+        (``_start_baseline``), where a recording never visits count 0, if EM from there
+        explains the data better (by the likelihood alone: the placement has as many
         parameters); ``fitted`` (after ``_grow_below``) and the result are ``_em``'s
         tuples. Only where the channel count is found (``n_channels="auto"``).
 
@@ -1149,45 +1144,20 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
         131,480 rows, the same on 30,000 of them); raised, 6,800 nats likelier (0.981).
         """
         params, baselines = fitted[:2]
-        if self.n_channels != "auto" or params.chain.n_channels < 2:
+        n_channels = params.chain.n_channels
+        if self.n_channels != "auto" or n_channels < 2:
             return fitted
         if all(
             self._edge_level([x], [b + params.step], params, "below") < 0
             for x, b in zip(xs, baselines, strict=True)
         ):
             return fitted
-        return self._afresh(xs, fitted, params.chain.n_channels - 1, 0.0)
-
-    def _grown_afresh(self, xs, fitted):
-        """One channel more, started afresh (``_afresh``), while that gains more than
-        ``_AFRESH_PENALTY`` times the log of the rows; ``fitted`` and the result are
-        ``_em``'s tuples. Only where the channel count is found (``n_channels="auto"``).
-
-        The growth above and below moves the fitted baselines by whole steps, which
-        cannot mend a baseline placed a step off on part of a recording only: 5 slow
-        channels at noise 0.44 step with a ramp (random cell 3005) were fitted as 4,
-        the baseline 0.28 step rms off (macro-F1 0.749); 5 channels afresh are 418
-        nats likelier (0.995).
-        """
-        while self.n_channels == "auto" and fitted[0].chain.n_channels < self._limit():
-            grown = self._afresh(xs, fitted, fitted[0].chain.n_channels + 1, _AFRESH_PENALTY)
-            if grown is fitted:
-                break
-            fitted = grown
-        return fitted
-
-    def _afresh(self, xs, fitted, n_channels, penalty):
-        """``fitted``, or EM with ``n_channels`` from every recording's baseline found
-        again for that count (``_start_baseline``: the lattice shift and drift that
-        explain the current best under the fitted kinetics) if that gains more than
-        ``penalty`` times the log of the rows (``_better``)."""
-        params = fitted[0]
-        other = replace(params, chain=AggregatedChain(n_channels, self.n_closed, self.n_open))
-        weights = self._count_weights(other)
-        baselines = list(
-            map_threads(lambda x: self._start_baseline(x, other, weights), xs, self.n_jobs)
+        fewer = replace(params, chain=AggregatedChain(n_channels - 1, self.n_closed, self.n_open))
+        weights = self._count_weights(fewer)
+        raised = list(
+            map_threads(lambda x: self._start_baseline(x, fewer, weights), xs, self.n_jobs)
         )
-        return self._better(xs, fitted, other, baselines, "afresh", penalty)[0]
+        return self._placed(xs, fitted, n_channels - 1, raised, penalized=False)
 
     def _grow_below(self, xs, fitted):
         """More channels, or the same ones, under a baseline moved down where the
