@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._requests import RecordingRequestsMixin
 from .._signal import check_signal_range
 from .._strict import StrictParamsMixin
-from ..exceptions import RigMismatchWarning
+from ..exceptions import AmbiguousFitWarning, RigMismatchWarning
 from ..windowing import Recordings
 from ._cleaning import check_below_nyquist
 from ._lattice import check_counts, within_block_step
@@ -452,13 +452,18 @@ class LatticeScaler(
             max_channels=self.max_channels,
             max_iter=self.max_iter,
         )
+        where = f"Recording {index} (rows {rows.start}-{rows.stop})"
         try:
-            hmm.fit(x[: self.calibration_rows])
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", AmbiguousFitWarning)
+                hmm.fit(x[: self.calibration_rows])
         except ValueError as error:
-            raise ValueError(
-                f"Recording {index} (rows {rows.start}-{rows.stop}) cannot be put in open-channel "
-                f"units: {error}"
-            ) from error
+            raise ValueError(f"{where} cannot be put in open-channel units: {error}") from error
+        for warning in caught:  # said again, naming the recording
+            message = warning.message
+            if isinstance(message, AmbiguousFitWarning):
+                message = AmbiguousFitWarning(f"{where}: {message}")
+            warnings.warn(message, stacklevel=5)
         baseline = hmm.predict_baseline(x)
         step = hmm.unitary_current_
         units = (x[:, 0] - baseline) / step
