@@ -122,6 +122,11 @@ def idealize(
     echo(
         f"{model.n_channels_} channel(s), unitary current {model.unitary_current_:.4g} {units}, "
         f"noise sd {model.noise_sd_:.4g} {units}"
+        + (
+            f" + {model.open_channel_noise_sd_:.4g} {units} per open channel"
+            if model.open_channel_noise_sd_ > 0
+            else ""
+        )
         + ("" if undone is None else f" (low-pass filter at {undone:.0f} Hz undone)")
         + f" ({time.perf_counter() - tic:.1f} s); wrote {out}"
     )
@@ -145,6 +150,7 @@ def idealize(
             "n_channels": model.n_channels_,
             "unitary_current": model.unitary_current_,
             "noise_sd": model.noise_sd_,
+            "open_channel_noise_sd": model.open_channel_noise_sd_,
             "filter_cutoff_undone": undone,
             "scheme": {
                 "n_closed": model.n_closed,

@@ -202,19 +202,27 @@ def _backtrack(back, last, path):
 
 
 @njit(cache=True, nogil=True)
-def _emission_kernel(x, baseline, step, noise, labels, out):
+def _emission_kernel(x, baseline, step, noise, excess, labels, out):
     """Fill ``out`` with every row's Gaussian densities over its maximum; return the sum
-    of the maxima's logs (only the labelled count where ``labels[t] >= 0``)."""
+    of the maxima's logs (only the labelled count where ``labels[t] >= 0``). Count ``k``
+    has sd ``sqrt(noise ** 2 + k * excess ** 2)``."""
     n_counts = out.shape[1]
     spacing = step / noise
     norm = -np.log(noise) - 0.5 * np.log(2.0 * np.pi)
+    ratio = np.empty(n_counts)  # noise / sd of every count
+    for k in range(n_counts):
+        ratio[k] = 1.0 / np.sqrt(1.0 + k * (excess / noise) ** 2)
     total = 0.0
     for t in range(x.shape[0]):
         r = (x[t] - baseline[t]) / noise
         best = -np.inf
         for k in range(n_counts):
             z = r - spacing * k
-            value = -0.5 * z * z
+            if excess == 0.0:
+                value = -0.5 * z * z
+            else:
+                z *= ratio[k]
+                value = -0.5 * z * z + np.log(ratio[k])
             if labels[t] >= 0 and k != labels[t]:
                 value = -np.inf
             out[t, k] = value
@@ -226,7 +234,7 @@ def _emission_kernel(x, baseline, step, noise, labels, out):
     return total
 
 
-def count_emission(x, baseline, step, noise, n_counts, labels=None):
+def count_emission(x, baseline, step, noise, n_counts, labels=None, excess=0.0):
     """Emission likelihood of every open-channel count, each row scaled by its maximum.
 
     Parameters
@@ -234,16 +242,18 @@ def count_emission(x, baseline, step, noise, n_counts, labels=None):
     x, baseline : ndarray of shape (n_samples,)
         Current and closed level.
     step, noise : float
-        Unitary current (signed) and white-noise sd.
+        Unitary current (signed) and the noise sd with every channel closed.
     n_counts : int
         Counts ``0..n_counts - 1``.
     labels : ndarray of shape (n_samples,), default=None
         Known counts: every other count gets likelihood 0.
+    excess : float, default=0.0
+        Open-channel noise: every open channel adds ``excess ** 2`` to the variance.
 
     Returns
     -------
     emission : ndarray of shape (n_samples, n_counts)
-        ``N(x - baseline; step * k, noise) / max_k``.
+        ``N(x - baseline; step * k, sqrt(noise ** 2 + k * excess ** 2)) / max_k``.
     log_scale : float
         Sum over rows of the log of the maxima.
     """
@@ -252,7 +262,7 @@ def count_emission(x, baseline, step, noise, n_counts, labels=None):
     labels = np.full(len(x), -1, dtype=np.int64) if labels is None else np.asarray(labels, np.int64)
     out = np.empty((len(x), n_counts))
     log_scale = _emission_kernel(
-        x, np.ascontiguousarray(baseline), float(step), float(noise), labels, out
+        x, np.ascontiguousarray(baseline), float(step), float(noise), float(excess), labels, out
     )
     return out, float(log_scale)
 
@@ -405,14 +415,16 @@ def chunked_viterbi(log_emission_of, n_samples, level, transition, initial):
     return path
 
 
-def count_emission_of(x, baseline, step, noise, n_counts, labels=None):
+def count_emission_of(x, baseline, step, noise, n_counts, labels=None, excess=0.0):
     """:func:`count_emission` of rows ``start..stop-1``, as the ``emission_of`` of
     :func:`chunked_forward_backward` and :func:`forward_log_likelihood`."""
     baseline = np.broadcast_to(baseline, np.shape(x))
 
     def emission_of(start, stop):
         given = None if labels is None else labels[start:stop]
-        return count_emission(x[start:stop], baseline[start:stop], step, noise, n_counts, given)
+        return count_emission(
+            x[start:stop], baseline[start:stop], step, noise, n_counts, given, excess
+        )
 
     return emission_of
 
