@@ -1006,8 +1006,11 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
             plain = rates if omega > 1 else None
             last = (omega, move)
             # the over-relaxed step stays inside the M-step's bounds (beyond them the
-            # transition matrix overflows)
-            rates = np.clip(np.exp(np.log(params.rates) + omega * move), *rate_bounds(params.dt))
+            # transition matrix overflows); ``exp`` itself may overflow, so the log is
+            # held just above the bound first
+            low, high = rate_bounds(params.dt)
+            log_rates = np.minimum(np.log(params.rates) + omega * move, np.log(high) + 1.0)
+            rates = np.clip(np.exp(log_rates), low, high)
             tracked, params = self._m_step(xs, posteriors, params)
             params = replace(params, rates=rates)
             if labels is None:
