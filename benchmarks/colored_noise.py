@@ -13,9 +13,11 @@ Training draw 200,000 rows (seed 1), test draw 100,000 rows (seed 2), 10 kHz. Mo
 ``AggregatedHMM()`` fitted without labels on the test recording itself; the labelled
 ``HMMClassifier`` baseline of ``make_baseline_pipelines()``; the recipe's U-Net
 (``make_unet_pipeline``, ``UNET_PARAMS``, 60 epochs; ``--quick``: 10) trained on the
-training draw; the pretrained network. Scores are test macro-F1; in brackets, macro-F1
-over the classes the test labels hold, where a model predicted a count that never
-occurs (on a few dozen rows an empty class counts fully in macro-F1).
+training draw; the pretrained network as ``skion idealize --method unet`` runs it (its
+counts capped at the channels each recording's calibration found). Scores are test
+macro-F1; in brackets, macro-F1 over the classes the test labels hold, where a model
+predicted a count that never occurs (on a few dozen rows an empty class counts fully in
+macro-F1).
 
     python benchmarks/colored_noise.py [--quick] [--rows fast3_pink burst5_open ...]
     python benchmarks/colored_noise.py --hmm-only 101 111 121 [--rows ...]
@@ -40,6 +42,7 @@ from skion.neural import load_pretrained_unet
 from skion.pipelines import (
     UNET_PARAMS,
     UNET_QUICK_PARAMS,
+    calibrated_counts,
     make_baseline_pipelines,
     make_unet_pipeline,
 )
@@ -134,7 +137,7 @@ def row(name, epochs):
             label_free,
             hmm.predict(X_test, groups=groups_test),
             unet.predict(X_test, groups=groups_test),
-            pretrained.predict(X_test, groups=groups_test),
+            calibrated_counts(pretrained, X_test, groups_test)[0],
         ]
     cells = [scores(y_test, p) for p in predicted]
     cells[2] += f" ({fit_seconds:.0f} s fit)"

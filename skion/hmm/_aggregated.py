@@ -234,7 +234,7 @@ def _e_step(xs, baselines, params, labels=None, n_jobs=None, outs=None):
 def _shifted_emissions(x, baseline, params, shifts):
     """Count emissions of ``x`` with its baseline moved by every number of steps of
     ``shifts``, each row scaled by one number for all of them (so that their forward
-    passes compare)."""
+    passes compare); with open-channel noise, made one shift at a time."""
     n_counts = params.chain.n_channels + 1
     if params.excess is None:  # one table of counts shifts[0]..N + shifts[-1]
         em, _ = count_emission(
@@ -246,12 +246,14 @@ def _shifted_emissions(x, baseline, params, shifts):
         )
         return [em[:, i : i + n_counts] for i in range(len(shifts))]
     variance = params.sd(np.arange(n_counts)) ** 2
-    r = (x - baseline)[None, :, None] - params.step * (
-        shifts[:, None, None] + np.arange(n_counts)[None, None, :]
-    )
-    log_em = -0.5 * (r * r / variance + np.log(variance))
-    log_em -= log_em.max(axis=(0, 2))[None, :, None]
-    return list(np.exp(log_em))
+    levels = params.step * np.arange(n_counts)
+
+    def log_emission(shift):
+        r = (x - baseline - shift * params.step)[:, None] - levels
+        return -0.5 * (r * r / variance + np.log(variance))
+
+    top = np.max([log_emission(shift).max(axis=1) for shift in shifts], axis=0)
+    return (np.exp(log_emission(shift) - top[:, None]) for shift in shifts)
 
 
 def _next_omega(used, before, move):
@@ -945,9 +947,9 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
             step = num / den if den > 0 else params.step
         else:  # its size: the sign is the orientation being fitted (both are tried)
             step = float(np.copysign(abs(self.unitary_current), params.step))
-        floor = _MIN_NOISE_RATIO * abs(step)
         if params.excess is not None:
             rows, squares = level_squares(posteriors, step)
+            floor = _MIN_NOISE_RATIO * abs(step)
             noise, excess = fit_open_noise(
                 rows, squares, step, floor, (params.noise, params.excess)
             )
