@@ -1510,11 +1510,15 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
                 "current or a voltage trace?). Idealize single-channel recordings only."
             )
         white = noise_sd(max(xs, key=len))
-        if white > 0 and params.noise > _MAX_NOISE_EXCESS * white:
+        # the noise's rms over the counts (their stationary weights): open-channel noise
+        # can put a glide's spread on the upper levels alone
+        k = np.arange(params.chain.n_channels + 1)
+        noise = float(np.sqrt(self._count_weights(params) @ params.sd(k) ** 2))
+        if white > 0 and noise > _MAX_NOISE_EXCESS * white:
             raise ValueError(
                 "No lattice of equally spaced current levels fits the recording: the "
                 f"current departs from the best lattice (step {params.step:.3g}) by "
-                f"{params.noise / white:.0f} times its sample-to-sample noise, so it glides "
+                f"{noise / white:.0f} times its sample-to-sample noise, so it glides "
                 "between values rather than jumping between levels (a whole-cell current "
                 "or a voltage trace?). Idealize single-channel recordings only."
             )
