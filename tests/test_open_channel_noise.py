@@ -91,3 +91,14 @@ def test_idealize_says_the_open_channel_noise(tmp_path, capsys):
     report = json.loads(summary.read_text())
     assert report["open_channel_noise_sd"] == pytest.approx(OPEN_SD, rel=0.1)
     assert np.mean(pd.read_csv(out)["open_channels"].to_numpy() == y) > 0.95
+
+
+def test_labelled_fit_learns_the_open_channel_noise():
+    X, y = open_noise_recording(30_000, seed=4)
+    hmm = AggregatedHMM().fit(X, y)
+    assert hmm.n_channels_ == 3
+    assert hmm.open_channel_noise_sd_ == pytest.approx(OPEN_SD, rel=0.1)
+    X_new, y_new = open_noise_recording(20_000, seed=5)
+    assert f1_score(y_new, hmm.predict(X_new), average="macro") > 0.95
+    white_X, white_y = open_noise_recording(30_000, seed=6, noise=False)
+    assert AggregatedHMM().fit(white_X, white_y).open_channel_noise_sd_ == 0.0

@@ -386,7 +386,7 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
     open_channel_noise_sd_ : float
         Noise sd (pA) that every open channel adds in quadrature (the sd at ``k`` open
         channels is ``sqrt(noise_sd_ ** 2 + k * open_channel_noise_sd_ ** 2)``); 0 where
-        the noise is the same at every level (label-free fits only).
+        the noise is the same at every level.
     rates_ : ndarray of shape (n_closed + n_open, n_closed + n_open)
         Single-channel rate matrix ``Q`` (s^-1), states ordered closed then open.
     open_states_ : ndarray of bool
@@ -1074,14 +1074,14 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
         params, baselines, bound, n_iter, converged = self._em(
             xs, baselines, params, labels, self.max_iter, self.tol, stage="EM"
         )
+        fitted = (params, baselines, bound, n_iter, converged)
         if labels is None:
-            fitted = (params, baselines, bound, n_iter, converged)
             fitted = self._grow_above(xs, self._settle_levels(xs, fitted))
             fitted = self._raised(xs, self._grow_below(xs, self._reoriented(xs, fitted, oriented)))
             if fitted[0].chain.n_channels < self._limit() and self.n_channels != "auto":
                 fitted = self._grow_below(xs, self._filled(xs, fitted))
-            fitted = self._open_channel_noise(xs, fitted)
-            params, baselines, bound, n_iter, converged = fitted
+        params, baselines, bound, n_iter, converged = self._open_channel_noise(xs, fitted, labels)
+        if labels is None:
             self._check_lattice(xs, baselines, params, bound)
         self._store(params, baselines, bound, n_iter, converged)
         self.filter_cutoff_ = cutoff
@@ -1277,10 +1277,11 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
             fitted = placed
         return fitted
 
-    def _open_channel_noise(self, xs, fitted):
+    def _open_channel_noise(self, xs, fitted, labels=None):
         """The fit with open-channel noise (the variance growing by ``excess ** 2`` per
         open channel), and then one channel fewer, where either explains the data better
-        (``fitted``, white, and the result are ``_em``'s tuples).
+        (``fitted``, white, and the result are ``_em``'s tuples). With ``labels`` (the
+        counts known), EM with it, kept by BIC.
 
         The white fit reads the wider levels of many open channels as more levels:
         3 fast channels whose noise sd grows from 0.2 step (all closed) by 0.25 step in
@@ -1294,7 +1295,7 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
         lost the seventh by 26 nats.
         """
         params, baselines = fitted[:2]
-        posteriors, _, _ = _e_step(xs, baselines, params, None, self.n_jobs)
+        posteriors, _, _ = _e_step(xs, baselines, params, labels, self.n_jobs)
         rows, squares = level_squares(posteriors, params.step)
         floor = _MIN_NOISE_RATIO * abs(params.step)
         noise, excess = fit_open_noise(rows, squares, params.step, floor, (params.noise, 0.0))
@@ -1306,6 +1307,11 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
         if gain <= _OPEN_NOISE_GAIN:
             return fitted
         start = replace(params, noise=noise, excess=excess)
+        if labels is not None:
+            refit = self._em(xs, baselines, start, labels, self.max_iter, self.tol)
+            n_total = sum(len(x) for x in xs)
+            gained = (refit[2] - fitted[2]) * n_total > 0.5 * np.log(n_total)
+            return _continued(fitted, refit) if gained else fitted
         chosen = self._better(xs, fitted, start, baselines, "open-channel noise", 0.5)[0]
         if chosen is fitted or self.n_channels != "auto":
             return chosen
