@@ -41,11 +41,11 @@ import zlib
 import numpy as np
 from _bench import machine
 from sklearn.metrics import f1_score
-from sklearn.utils import Bunch
 
 from skion import AggregatedHMM
-from skion.cli._idealize import unet_counts
 from skion.datasets import make_patch_clamp, oracle_proba
+from skion.neural import load_pretrained_unet
+from skion.pipelines import calibrated_counts
 
 REGIMES = {  # name -> (channels, scheme)
     "1 slow": (1, "slow"),
@@ -72,7 +72,7 @@ EXTRA = [
 def unet_f1(X, y, groups, rate):
     """Macro-F1 of the pretrained U-Net, as ``skion idealize --method unet`` runs it."""
     try:
-        counts, _ = unet_counts(Bunch(X=X, groups=groups, sampling_rate=rate), "cell")
+        counts, _ = calibrated_counts(load_pretrained_unet(sampling_rate=rate), X, groups)
     except ValueError as error:
         return "error: " + str(error)[:60]
     return f1_score(y, counts, average="macro")

@@ -195,6 +195,14 @@ def make_baseline_pipelines(*, calibration="labels", random_state=None) -> dict[
     {"model": [HasMethods("predict")], "X": ["array-like"], "groups": ["array-like", None]},
     prefer_skip_nested_validation=True,
 )
+def at_sampling_rate(model, rate):
+    """``model`` with every step's ``sampling_rate`` set to ``rate``: its cleaning then
+    reads hum frequencies and baseline windows at that rate (they are in Hz and seconds,
+    not samples), and the model predicts recordings at that rate as read."""
+    names = [key for key in model.get_params() if key.endswith("__sampling_rate")]
+    return model.set_params(**dict.fromkeys(names, float(rate)))
+
+
 def calibrated_counts(model, X, groups=None):
     """Open channels of every row, never more than each recording's calibration found.
 

@@ -15,6 +15,7 @@ from skion.cli import main
 from skion.datasets import make_patch_clamp
 from skion.model_files import read_model_file
 from skion.neural import PRETRAINED_UNET_PATH, load_pretrained_unet
+from skion.pipelines import calibrated_counts
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,6 +69,20 @@ def test_the_shipped_model_is_small_and_says_how_it_was_made():
 def test_the_shipped_model_idealizes_recordings_it_never_saw(pretrained, conditions, minimum):
     X, y, groups, _ = make_patch_clamp(60_000, random_state=123, **conditions)
     assert _score(pretrained, X, y, groups) > minimum
+
+
+def test_the_shipped_model_predicts_another_rate_as_read():
+    X, y, groups, _ = make_patch_clamp(
+        40_000, kinetics="fast", n_channels=2, unitary_current=-1.0, noise=0.3,
+        sampling_rate=20_000, drift="ramp", drift_amplitude=2.0, random_state=8,
+    )  # fmt: skip
+    model = load_pretrained_unet(sampling_rate=20_000)
+    rates = {k: v for k, v in model.get_params().items() if k.endswith("__sampling_rate")}
+    assert rates and set(rates.values()) == {20_000.0}
+    counts, table = calibrated_counts(model, X, groups)
+    assert table["n_channels"].tolist() == [2] and np.mean(counts == y) > 0.95
+    with pytest.raises(ValueError, match="sampling_rate"):
+        load_pretrained_unet(sampling_rate=0)
 
 
 def test_idealize_with_the_unet_writes_counts_capped_at_the_calibrated_channels(tmp_path, capsys):
