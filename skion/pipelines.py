@@ -191,11 +191,7 @@ def make_baseline_pipelines(*, calibration="labels", random_state=None) -> dict[
     }
 
 
-@validate_params(
-    {"model": [HasMethods("predict")], "X": ["array-like"], "groups": ["array-like", None]},
-    prefer_skip_nested_validation=True,
-)
-def at_sampling_rate(model, rate):
+def _at_sampling_rate(model, rate):
     """``model`` with every step's ``sampling_rate`` set to ``rate``: its cleaning then
     reads hum frequencies and baseline windows at that rate (they are in Hz and seconds,
     not samples), and the model predicts recordings at that rate as read."""
@@ -203,6 +199,10 @@ def at_sampling_rate(model, rate):
     return model.set_params(**dict.fromkeys(names, float(rate)))
 
 
+@validate_params(
+    {"model": [HasMethods("predict")], "X": ["array-like"], "groups": ["array-like", None]},
+    prefer_skip_nested_validation=True,
+)
 def calibrated_counts(model, X, groups=None):
     """Open channels of every row, never more than each recording's calibration found.
 

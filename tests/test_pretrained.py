@@ -83,6 +83,8 @@ def test_the_shipped_model_predicts_another_rate_as_read():
     assert table["n_channels"].tolist() == [2] and np.mean(counts == y) > 0.95
     with pytest.raises(ValueError, match="sampling_rate"):
         load_pretrained_unet(sampling_rate=0)
+    with pytest.raises(ValueError, match="'model' parameter of calibrated_counts"):
+        calibrated_counts(object(), X, groups)
 
 
 def test_idealize_with_the_unet_writes_counts_capped_at_the_calibrated_channels(tmp_path, capsys):

@@ -21,7 +21,7 @@ import sklearn.pipeline
 from ..datasets import PIECE_ROWS, open_recording
 from ..metrics import f1_summary, per_class_report
 from ..model_files import ModelFileError, dump_estimator, read_model_file
-from ..pipelines import at_sampling_rate, calibrated_counts, make_unet_pipeline
+from ..pipelines import _at_sampling_rate, calibrated_counts, make_unet_pipeline
 from ..preprocessing import resample_recordings
 from ..windowing import Recordings
 from ._errors import CommandError, say
@@ -247,7 +247,7 @@ def cleaning_at(model, rate, target):
     """A model predicting a file as read (``target`` None), at another rate than it was
     trained at, cleans it at the file's rate (hum frequency and baseline windows in
     seconds, not samples)."""
-    return model if target is not None else at_sampling_rate(model, rate)
+    return model if target is not None else _at_sampling_rate(model, rate)
 
 
 def _load_for(data, model_path, reading, other_rate):

@@ -69,7 +69,7 @@ def load_pretrained_unet(*, sampling_rate=None):
     True
     """
     from ..model_files import read_model_file
-    from ..pipelines import at_sampling_rate
+    from ..pipelines import _at_sampling_rate
 
     if not PRETRAINED_UNET_PATH.is_file():
         raise FileNotFoundError(
@@ -77,4 +77,4 @@ def load_pretrained_unet(*, sampling_rate=None):
             "reinstall skion, or recreate it with benchmarks/pretrain_unet.py."
         )
     pipeline = read_model_file(PRETRAINED_UNET_PATH)["estimator"]
-    return pipeline if sampling_rate is None else at_sampling_rate(pipeline, sampling_rate)
+    return pipeline if sampling_rate is None else _at_sampling_rate(pipeline, sampling_rate)
