@@ -30,7 +30,6 @@ __all__ = [
     "idealize",
     "idealize_unet",
     "pretrained_unet",
-    "unet_counts",
 ]
 
 
@@ -212,18 +211,6 @@ def pretrained_unet(data, rate):
     payload = read_model_file(PRETRAINED_UNET_PATH)
     target = target_rate(data, rate, payload["conditions"], "auto")
     return cleaning_at(payload["estimator"], rate, target)
-
-
-def unet_counts(recording, data):
-    """``(counts, table)`` of a recording (``X``, ``groups``, ``sampling_rate``) by the
-    pretrained U-Net.
-
-    Every recording is calibrated once, without labels, by the pipeline's ``LatticeScaler``
-    (``table``: one row per recording), at the file's rate, and predicted as read; counts
-    never exceed the channels that calibration found.
-    """
-    model = pretrained_unet(data, recording.sampling_rate)
-    return calibrated_counts(model, recording.X, recording.groups)
 
 
 def idealize_unet(
