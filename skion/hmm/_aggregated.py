@@ -177,12 +177,14 @@ class _Posterior:
     mean: np.ndarray  # E[count] of every row
     second: np.ndarray  # E[count ** 2] of every row
     occupancy: np.ndarray  # expected rows at every count
-    moments: np.ndarray  # sums of (x - baseline) and its square over the rows, per count
+    #: sums of (x - baseline) and its square over the rows, per count (the noise's
+    #: M-step under open-channel noise); None where not asked for
+    moments: np.ndarray | None
 
 
-def _e_step(xs, baselines, params, labels=None, n_jobs=None, outs=None):
-    """Count posteriors per recording (``_Posterior``), expected transitions and the
-    log-likelihood.
+def _e_step(xs, baselines, params, labels=None, n_jobs=None, outs=None, *, moments=False):
+    """Count posteriors per recording (``_Posterior``, with the residual's per-count
+    ``moments`` when asked), expected transitions and the log-likelihood.
 
     Emissions are made a chunk of rows at a time (``chunked_forward_backward``), so
     that no array of rows by counts exists beyond ``outs``: per recording, an array of
@@ -203,7 +205,10 @@ def _e_step(xs, baselines, params, labels=None, n_jobs=None, outs=None):
         out = None if outs is None else outs[i]
         baseline = np.broadcast_to(baselines[i], x.shape)
         posterior = _Posterior(
-            np.empty(len(x)), np.empty(len(x)), np.zeros(n_counts), np.zeros((2, n_counts))
+            np.empty(len(x)),
+            np.empty(len(x)),
+            np.zeros(n_counts),
+            np.zeros((2, n_counts)) if moments else None,
         )
         emission_of = count_emission_of(
             x, baselines[i], params.step, params.noise, n_counts, given, params.open_noise
@@ -213,9 +218,10 @@ def _e_step(xs, baselines, params, labels=None, n_jobs=None, outs=None):
             posterior.mean[start:stop] = gamma @ k
             posterior.second[start:stop] = gamma @ (k * k)
             posterior.occupancy[:] += gamma.sum(axis=0)
-            r = x[start:stop] - baseline[start:stop]
-            posterior.moments[0] += r @ gamma
-            posterior.moments[1] += (r * r) @ gamma
+            if moments:
+                r = x[start:stop] - baseline[start:stop]
+                posterior.moments[0] += r @ gamma
+                posterior.moments[1] += (r * r) @ gamma
             if out is not None:
                 out[start:stop] = gamma if out.ndim == 2 else gamma.argmax(axis=1)
 
@@ -985,13 +991,18 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
         n_total = sum(len(x) for x in xs)
         previous, converged, n_iter = -np.inf, False, 0
         omega, plain, last, limit = 1.0, None, None, _MAX_OMEGA
+        noisy = params.excess is not None  # the M-step needs the residual's moments
         moves = None  # the baselines' last moves (``_unstuck``)
         for n_iter in range(1, max_iter + 1):
-            posteriors, xi, loglik = _e_step(xs, baselines, params, labels, self.n_jobs)
+            posteriors, xi, loglik = _e_step(
+                xs, baselines, params, labels, self.n_jobs, moments=noisy
+            )
             if plain is not None and loglik / n_total < previous:
                 limit = max(omega / 2, 1.0)
                 params, omega, last = replace(params, rates=plain), 1.0, None
-                posteriors, xi, loglik = _e_step(xs, baselines, params, labels, self.n_jobs)
+                posteriors, xi, loglik = _e_step(
+                    xs, baselines, params, labels, self.n_jobs, moments=noisy
+                )
             elif plain is not None:
                 limit = _MAX_OMEGA
             per_sample = loglik / n_total
@@ -1295,7 +1306,7 @@ class AggregatedHMM(StrictParamsMixin, RecordingRequestsMixin, ClassifierMixin, 
         lost the seventh by 26 nats.
         """
         params, baselines = fitted[:2]
-        posteriors, _, _ = _e_step(xs, baselines, params, labels, self.n_jobs)
+        posteriors, _, _ = _e_step(xs, baselines, params, labels, self.n_jobs, moments=True)
         rows, squares = level_squares(posteriors, params.step)
         floor = _MIN_NOISE_RATIO * abs(params.step)
         noise, excess = fit_open_noise(rows, squares, params.step, floor, (params.noise, 0.0))
