@@ -16,7 +16,6 @@ from _bench import machine, timed
 
 from skion import SequenceUNetClassifier
 from skion.datasets import make_telegraph
-from skion.neural._estimator import _PREDICT_CHUNK_ROWS
 from skion.windowing import make_windows
 
 
@@ -25,6 +24,13 @@ def main():
     parser.add_argument("--predict-samples", type=int, default=1_000_000)
     parser.add_argument("--train-samples", type=int, default=384_000)
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs (after a warm-up)")
+    parser.add_argument(
+        "--raw-batch",
+        type=int,
+        default=26,
+        help="windows per raw Keras call (26 windows of 10,000 rows: the estimator's chunk "
+        "of 2**18 rows)",
+    )
     args = parser.parse_args()
 
     X, y = make_telegraph(
@@ -45,9 +51,10 @@ def main():
         clf.predict_proba(X_pred[:1_000_000])  # trace full-chunk and last-chunk shapes
         wrapper = timed(lambda: clf.predict_proba(X_pred))[1][0]
         rows.append((f"predict_proba, window 10000, tta_flip={tta}", wrapper))
-    # Raw Keras: the same windows (margin 10 %), pre-cut, the estimator's chunk size, no TTA.
+    # Raw Keras: the same windows (margin 10 %), pre-cut, as many per call as the estimator's
+    # chunk holds, no TTA.
     windows, _ = make_windows(X_pred, 10_000, margin=1_000)
-    chunk = _PREDICT_CHUNK_ROWS // 10_000
+    chunk = args.raw_batch
     raw = timed(
         lambda: [
             clf.model_.predict_on_batch(windows[i : i + chunk])
