@@ -17,7 +17,8 @@ training draw; the pretrained network as ``skion idealize --method unet`` runs i
 counts capped at the channels each recording's calibration found). Scores are test
 macro-F1; in brackets, macro-F1 over the classes the test labels hold, where a model
 predicted a count that never occurs (on a few dozen rows an empty class counts fully in
-macro-F1).
+macro-F1). "warned (R)": ``AggregatedHMM`` said that the noise is not white
+(``CorrelatedNoiseWarning``, ``slow_noise_ratio_`` R).
 
     python benchmarks/colored_noise.py [--quick] [--rows fast3_pink burst5_open ...]
     python benchmarks/colored_noise.py --hmm-only 101 111 121 [--rows ...]
@@ -38,6 +39,7 @@ from sklearn.metrics import f1_score
 
 from skion import AggregatedHMM
 from skion.datasets import make_patch_clamp
+from skion.exceptions import CorrelatedNoiseWarning
 from skion.neural import load_pretrained_unet
 from skion.pipelines import (
     UNET_PARAMS,
@@ -103,20 +105,31 @@ def scores(y, predicted):
     return f"{everything:.3f} ({held:.3f})"
 
 
+def label_free(X, y, groups):
+    """``AggregatedHMM``'s cell: macro-F1, and its slow-noise ratio where it warned that
+    the noise is not white."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CorrelatedNoiseWarning)
+        hmm = AggregatedHMM().fit(X, groups=groups)
+    cell = scores(y, hmm.predict(X, groups=groups))
+    if any(issubclass(warning.category, CorrelatedNoiseWarning) for warning in caught):
+        cell += f" warned ({hmm.slow_noise_ratio_:.0f})"
+    return cell
+
+
 def hmm_row(name, seed):
     """The HMMs alone on one draw (training ``seed``, test ``seed + 1``), with the
     residual of the labelled pipeline's cleaning on its training rows (in steps)."""
     kinetics, n_channels, step, noise = ROWS[name]
     X, y, groups = draw(200_000, kinetics, n_channels, step, noise, seed=seed)
     X_test, y_test, groups_test = draw(100_000, kinetics, n_channels, step, noise, seed=seed + 1)
-    label_free = AggregatedHMM().fit(X_test, groups=groups_test).predict(X_test, groups=groups_test)
     with config_context(enable_metadata_routing=True):
         hmm = make_baseline_pipelines()["HMMClassifier"].fit(X, y, groups=groups)
         cleaning = hmm["clean"]["baseline"]
         residual = cleaning.transform(X, groups=groups)[:, 0] - y * cleaning.step_
         labelled = hmm.predict(X_test, groups=groups_test)
     return (
-        f"| {name} | {seed}/{seed + 1} | {scores(y_test, label_free)} | "
+        f"| {name} | {seed}/{seed + 1} | {label_free(X_test, y_test, groups_test)} | "
         f"{scores(y_test, labelled)} | {residual.std() / abs(cleaning.step_):.2f} |"
     )
 
@@ -125,7 +138,6 @@ def row(name, epochs):
     kinetics, n_channels, step, noise = ROWS[name]
     X, y, groups = draw(200_000, kinetics, n_channels, step, noise, seed=1)
     X_test, y_test, groups_test = draw(100_000, kinetics, n_channels, step, noise, seed=2)
-    label_free = AggregatedHMM().fit(X_test, groups=groups_test).predict(X_test, groups=groups_test)
     params = UNET_PARAMS if epochs == UNET_PARAMS["epochs"] else UNET_QUICK_PARAMS
     with config_context(enable_metadata_routing=True):
         hmm = make_baseline_pipelines()["HMMClassifier"].fit(X, y, groups=groups)
@@ -134,12 +146,11 @@ def row(name, epochs):
         )
         pretrained = load_pretrained_unet()
         predicted = [
-            label_free,
             hmm.predict(X_test, groups=groups_test),
             unet.predict(X_test, groups=groups_test),
             calibrated_counts(pretrained, X_test, groups_test)[0],
         ]
-    cells = [scores(y_test, p) for p in predicted]
+    cells = [label_free(X_test, y_test, groups_test)] + [scores(y_test, p) for p in predicted]
     cells[2] += f" ({fit_seconds:.0f} s fit)"
     return f"| {kinetics}, {n_channels} ch, {step:+g} pA | {noise} | " + " | ".join(cells) + " |"
 

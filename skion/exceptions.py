@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["AmbiguousFitWarning", "RigMismatchWarning"]
+__all__ = ["AmbiguousFitWarning", "CorrelatedNoiseWarning", "RigMismatchWarning"]
 
 
 class RigMismatchWarning(UserWarning):
@@ -38,5 +38,27 @@ class AmbiguousFitWarning(UserWarning):
     >>> from skion.exceptions import AmbiguousFitWarning
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("error", AmbiguousFitWarning)  # make it an error
+    ...     pass
+    """
+
+
+class CorrelatedNoiseWarning(UserWarning):
+    """A fit's noise is not white, as its model assumes.
+
+    Raised by :class:`~skion.hmm.AggregatedHMM` when the residual of its fit (the
+    current minus the fitted levels and baseline) still holds noise slower than a
+    quarter of ``baseline_window``: 1/f noise, or a drift faster than the baseline
+    follows. A model with white noise reads such noise as transitions: stretches of the
+    recording may be read a count off, and without labels the likelier channel count and
+    direction of the current may be the ones that absorb the noise. Check the fit
+    (plot it on the current), or use a model that does not assume white noise (a U-Net
+    trained on labelled recordings of the rig).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from skion.exceptions import CorrelatedNoiseWarning
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", CorrelatedNoiseWarning)  # make it an error
     ...     pass
     """

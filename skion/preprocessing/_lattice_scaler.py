@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._requests import RecordingRequestsMixin
 from .._signal import check_signal_range
 from .._strict import StrictParamsMixin
-from ..exceptions import AmbiguousFitWarning, RigMismatchWarning
+from ..exceptions import AmbiguousFitWarning, CorrelatedNoiseWarning, RigMismatchWarning
 from ..windowing import Recordings
 from ._cleaning import check_below_nyquist
 from ._lattice import check_counts, within_block_step
@@ -29,6 +29,8 @@ _NOISE_TOLERANCE = 1.25
 #: A label-free calibration whose rounded units match the labels on this fraction of the
 #: rows fewer than the labels' own calibration does is reported as disagreeing.
 _AGREEMENT_SLACK = 0.05
+#: Warnings of a recording's calibration fit that are said again with the recording named.
+_NAMED_WARNINGS = (AmbiguousFitWarning, CorrelatedNoiseWarning)
 #: Columns of ``recordings_`` (and of ``calibrate``'s table).
 _COLUMNS = [
     "start",
@@ -455,14 +457,15 @@ class LatticeScaler(
         where = f"Recording {index} (rows {rows.start}-{rows.stop})"
         try:
             with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", AmbiguousFitWarning)
+                for category in _NAMED_WARNINGS:
+                    warnings.simplefilter("always", category)
                 hmm.fit(x[: self.calibration_rows])
         except ValueError as error:
             raise ValueError(f"{where} cannot be put in open-channel units: {error}") from error
         for warning in caught:  # said again, naming the recording
             message = warning.message
-            if isinstance(message, AmbiguousFitWarning):
-                message = AmbiguousFitWarning(f"{where}: {message}")
+            if isinstance(message, _NAMED_WARNINGS):
+                message = type(message)(f"{where}: {message}")
             warnings.warn(message, stacklevel=5)
         baseline = hmm.predict_baseline(x)
         step = hmm.unitary_current_
