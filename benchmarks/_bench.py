@@ -1,4 +1,5 @@
-"""What the benchmarks share: the machine line of their headers, and their timer.
+"""What the benchmarks share: the machine line of their headers, their timer, and noise
+that is not white.
 
 Run as scripts (``python benchmarks/NAME.py``), they import it as ``_bench``.
 """
@@ -11,7 +12,7 @@ import time
 
 import numpy as np
 
-__all__ = ["machine", "timed"]
+__all__ = ["machine", "pink", "timed"]
 
 
 def machine() -> str:
@@ -30,3 +31,13 @@ def timed(function):
     wall, cpu = time.perf_counter(), time.process_time()
     result = function()
     return result, np.array([time.perf_counter() - wall, time.process_time() - cpu])
+
+
+def pink(n, rng, sampling_rate):
+    """Unit-variance noise with 1/f power above 1 Hz and flat power below (``n`` rows at
+    ``sampling_rate`` Hz, drawn from ``rng``)."""
+    spectrum = np.fft.rfft(rng.standard_normal(n))
+    spectrum /= np.sqrt(np.maximum(np.fft.rfftfreq(n, d=1 / sampling_rate), 1.0))
+    spectrum[0] = 0.0
+    noise = np.fft.irfft(spectrum, n)
+    return noise / noise.std()

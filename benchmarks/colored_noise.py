@@ -33,7 +33,7 @@ import argparse
 import warnings
 
 import numpy as np
-from _bench import machine, timed
+from _bench import machine, pink, timed
 from sklearn import config_context
 from sklearn.metrics import f1_score
 
@@ -63,15 +63,6 @@ ROWS = {
 }
 
 
-def pink(n, rng):
-    """Unit-variance noise with 1/f power above 1 Hz and flat power below."""
-    spectrum = np.fft.rfft(rng.standard_normal(n))
-    spectrum /= np.sqrt(np.maximum(np.fft.rfftfreq(n, d=1 / SAMPLING_RATE), 1.0))
-    spectrum[0] = 0.0
-    noise = np.fft.irfft(spectrum, n)
-    return noise / noise.std()
-
-
 def draw(n, kinetics, n_channels, step, noise, seed):
     """``(X, y, groups)``: one recording with the given noise added."""
     X, y, groups, _ = make_patch_clamp(
@@ -88,7 +79,7 @@ def draw(n, kinetics, n_channels, step, noise, seed):
     if noise == "white":
         added = 0.3 * size * rng.standard_normal(n)
     elif noise == "pink":
-        added = 0.3 * size * pink(n, rng)
+        added = 0.3 * size * pink(n, rng, SAMPLING_RATE)
     else:
         sd = np.sqrt((0.2 * size) ** 2 + y * (0.25 * size) ** 2)
         added = sd * rng.standard_normal(n)

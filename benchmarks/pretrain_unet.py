@@ -11,7 +11,11 @@ from ``make_patch_clamp`` over wide ranges (one draw per recording, seeded):
   offset -5 to 5 pA;
 - drift none, ramp, sine or random walk (up to 1.5 unitary currents), 50 Hz hum on half;
 - half unfiltered, half low-pass filtered (4-pole Bessel, 1-3 kHz at 10 kHz: correlated
-  noise and rounded transitions).
+  noise and rounded transitions);
+- on unfiltered recordings, noise that is not white: on a quarter of them 1/f noise
+  (``_bench.pink``, sd 0.1-0.4 unitary currents, over white noise of 0.02-0.3), on
+  another quarter open-channel noise (every open channel adds sd 0.1-0.3 unitary
+  currents in quadrature, over white noise of 0.1-0.4).
 
 The shipped model is exactly the default command (10 kHz, seed 0)::
 
@@ -30,6 +34,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _bench import pink
 from sklearn import config_context
 
 from skion.datasets import make_patch_clamp
@@ -41,22 +46,30 @@ from skion.pipelines import make_unet_pipeline
 SAMPLING_RATE = 10_000.0
 KINETICS = ("slow", "fast", "bursting", "high")
 DRIFTS = ("none", "ramp", "sine", "random_walk")
+#: Noise of the unfiltered recordings, and how often: white, 1/f, open-channel.
+NOISE_KINDS = ("white", "pink", "open")
+NOISE_ODDS = (0.5, 0.25, 0.25)
 
 
 def draw_conditions(rng):
-    """One recording's conditions, drawn from the ranges above."""
+    """One recording's conditions, drawn from the ranges above: ``make_patch_clamp``'s
+    keywords, plus ``pink_noise`` and ``open_channel_noise`` (pA) added after it."""
     step = rng.choice([-1.0, 1.0]) * rng.uniform(0.5, 3.0)
     filtered = rng.random() < 0.5
+    kind = "white" if filtered else str(rng.choice(NOISE_KINDS, p=NOISE_ODDS))
+    white = {"white": (0.1, 0.6), "pink": (0.02, 0.3), "open": (0.1, 0.4)}[kind]
     return {
         "kinetics": str(rng.choice(KINETICS)),
         "n_channels": int(rng.integers(1, 11)),
         "unitary_current": float(step),
         "offset": float(rng.uniform(-5.0, 5.0)),
-        "noise": float(rng.uniform(0.1, 0.6) * abs(step)),
+        "noise": float(rng.uniform(*white) * abs(step)),
         "drift": str(rng.choice(DRIFTS)),
         "drift_amplitude": float(rng.uniform(0.0, 1.5) * abs(step)),
         "hum_amplitude": float(rng.uniform(0.0, 0.3) * abs(step)) if rng.random() < 0.5 else 0.0,
         "filter_cutoff": float(rng.uniform(1000.0, 3000.0)) if filtered else None,
+        "pink_noise": float(rng.uniform(0.1, 0.4) * abs(step)) if kind == "pink" else 0.0,
+        "open_channel_noise": float(rng.uniform(0.1, 0.3) * abs(step)) if kind == "open" else 0.0,
     }
 
 
@@ -66,12 +79,16 @@ def draw_recordings(n_recordings, n_samples, random_state):
     pieces, labels, groups, conditions = [], [], [], []
     for index in range(n_recordings):
         drawn = draw_conditions(rng)
+        keywords = {k: v for k, v in drawn.items() if k not in ("pink_noise", "open_channel_noise")}
         X, y, _, _ = make_patch_clamp(
             n_samples,
             sampling_rate=SAMPLING_RATE,
             random_state=int(rng.integers(2**31)),
-            **drawn,
+            **keywords,
         )
+        added = drawn["pink_noise"] * pink(n_samples, rng, SAMPLING_RATE)
+        added += np.sqrt(y) * drawn["open_channel_noise"] * rng.standard_normal(n_samples)
+        X = (X[:, 0] + added).astype(np.float32)[:, None]
         pieces.append(X)
         labels.append(y)
         groups.append(np.full(n_samples, index))
@@ -121,6 +138,8 @@ def main(argv=None):
                 "offset pA": [-5.0, 5.0],
                 "drift": list(DRIFTS),
                 "filter_cutoff Hz": "none on half, 1000-3000 on half",
+                "noise of the unfiltered": "white on half, 1/f (0.1-0.4 step) on a "
+                "quarter, open-channel (0.1-0.3 step per open channel) on a quarter",
             },
         },
     )
