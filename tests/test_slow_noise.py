@@ -1,12 +1,15 @@
 """Slow (correlated) noise left in a fit: measured, and said, never silent."""
 
+import json
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.signal import lfilter
 
 from skion import AggregatedHMM
+from skion.cli import main
 from skion.datasets import make_patch_clamp
 from skion.exceptions import CorrelatedNoiseWarning
 from skion.hmm._slow_noise import MIN_BLOCKS, slow_noise_ratio
@@ -77,3 +80,15 @@ def test_calibration_names_the_recording_with_slow_noise():
         LatticeScaler().fit(X, groups=groups)
     said = [str(w.message) for w in caught if issubclass(w.category, CorrelatedNoiseWarning)]
     assert said and all(m.startswith("Recording 1 (rows 30000-60000): ") for m in said)
+
+
+def test_idealize_says_and_lists_it(tmp_path, capsys):
+    X, _ = recording(seed=0, slow_sd=0.3)
+    data, out, summary = tmp_path / "rec.csv", tmp_path / "pred.csv", tmp_path / "sum.json"
+    time = np.round(np.arange(len(X)) / 10_000, 8)
+    pd.DataFrame({"time": time, "signal": X[:, 0]}).to_csv(data, index=False)
+    assert main(["idealize", str(data), "--out", str(out), "--summary", str(summary)]) == 0
+    assert "skion: warning: The noise is not white" in capsys.readouterr().err
+    report = json.loads(summary.read_text())
+    assert report["slow_noise_ratio"] > 20
+    assert any(note.startswith("The noise is not white") for note in report["warnings"])

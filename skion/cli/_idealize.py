@@ -151,6 +151,9 @@ def idealize(
             "noise_sd": model.noise_sd_,
             "open_channel_noise_sd": model.open_channel_noise_sd_,
             "filter_cutoff_undone": undone,
+            "slow_noise_ratio": (
+                None if np.isnan(model.slow_noise_ratio_) else model.slow_noise_ratio_
+            ),
             "scheme": {
                 "n_closed": model.n_closed,
                 "n_open": model.n_open,
