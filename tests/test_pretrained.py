@@ -110,16 +110,17 @@ def test_idealize_with_the_unet_writes_counts_capped_at_the_calibrated_channels(
     )
 
 
-# eight training recordings span few noise levels: the scaler says the test's is outside
+# sixteen training recordings span few noise levels: the scaler says the test's is outside
 @pytest.mark.filterwarnings("ignore::skion.exceptions.RigMismatchWarning")
 def test_a_short_rerun_of_the_training_script_yields_a_working_model(tmp_path):
     out = tmp_path / "mini.skion"
     script = ROOT / "benchmarks" / "pretrain_unet.py"
-    argv = ["--recordings", "8", "--samples", "10000", "--epochs", "10", "--out", str(out)]
+    # 16 recordings: 8 drawn with 1/f and open-channel noise scored 0.15-0.99 by seed
+    argv = ["--recordings", "16", "--samples", "10000", "--epochs", "10", "--out", str(out)]
     subprocess.run([sys.executable, str(script), *argv], check=True, capture_output=True)
     model = read_model_file(out)["estimator"]
     assert read_model_file(out)["conditions"]["command"].endswith(" ".join(argv))
     X, y, groups, _ = make_patch_clamp(
         20_000, kinetics="slow", n_channels=2, noise=0.3, random_state=3
     )
-    assert _score(model, X, y, groups) > 0.95  # measured 0.995
+    assert _score(model, X, y, groups) > 0.95  # measured 0.996 (seed 1: 0.998)

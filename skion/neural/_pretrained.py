@@ -27,7 +27,8 @@ def load_pretrained_unet(*, sampling_rate=None):
     :class:`~skion.ZScoreWindower` and :class:`SequenceUNetClassifier`, trained on 10 kHz
     recordings drawn from :func:`skion.datasets.make_patch_clamp` over wide ranges (1-10
     channels, four kinetic schemes, noise 0.1-0.6 of the unitary current, either sign,
-    drift, hum, half of them low-pass filtered). ``benchmarks/pretrain_unet.py`` is the
+    drift, hum, half of them low-pass filtered, and of the unfiltered half a quarter each
+    with 1/f noise and with open-channel noise). ``benchmarks/pretrain_unet.py`` is the
     exact command that made it; ``skion info`` on :data:`PRETRAINED_UNET_PATH` shows the
     ranges. Predict inside ``sklearn.config_context(enable_metadata_routing=True)`` with
     ``groups``. Its network is also a starting point for fine-tuning on labelled data of
