@@ -68,7 +68,8 @@ class ModelFileError(ValueError):
 #: fitted parts they hold. Anything else in a file makes read_model_file refuse it.
 TRUSTED_TYPES = (
     "skion.hmm._aggregated.AggregatedHMM",
-    "skion.hmm._aggregated._Params",
+    "skion.hmm._aggregated._Params",  # files written before the class was moved (2026-12)
+    "skion.hmm._posterior._Params",
     "skion.hmm._aggregated_chain.AggregatedChain",
     "skion.hmm._classifier.HMMClassifier",
     "skion.neural._estimator.SequenceUNetClassifier",

@@ -510,7 +510,7 @@ def test_long_data_try_the_mirror_and_a_lower_placement_on_their_first_rows(monk
     # every row only where they win there (EM from their starts on all of 1,000,000 rows
     # took 6 times as long as the fit). Here 20,000 rows count as long: 10 channels at
     # an open probability of 0.6, calibrated too few and too high, are still placed.
-    monkeypatch.setattr("skion.hmm._aggregated._WARM_ROWS", 8_000)
+    monkeypatch.setattr("skion.hmm._fit_refinement._WARM_ROWS", 8_000)
     X, y, _, _ = make_patch_clamp(
         20_000, kinetics="high", n_channels=10, unitary_current=1.5, noise=0.3, random_state=1
     )
@@ -541,7 +541,7 @@ def test_blas_runs_on_one_thread_during_fit_and_predict(monkeypatch):
     # own threads, beside the recursions' threads, each took 45 times as long.
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    from skion.hmm import _aggregated
+    from skion.hmm import _aggregated, _decoding, _fit_refinement, _lattice_search
 
     seen = []
     original = _aggregated._e_step
@@ -550,7 +550,8 @@ def test_blas_runs_on_one_thread_during_fit_and_predict(monkeypatch):
         seen.append({lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"})
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(_aggregated, "_e_step", spy)
+    for module in (_aggregated, _decoding, _fit_refinement, _lattice_search):
+        monkeypatch.setattr(module, "_e_step", spy)
     X, _, _, _ = make_patch_clamp(
         5_000, kinetics="fast", n_channels=2, noise=0.2, unitary_current=2.0, random_state=0
     )
@@ -565,7 +566,7 @@ def test_blas_runs_on_one_thread_during_fit_and_predict(monkeypatch):
 def test_predict_stops_tracking_the_baseline_once_it_settles(monkeypatch):
     # Baseline-only rounds stop once one moves the baseline by under 0.001 step rms: the
     # counts and the baseline are those of the full four rounds, at fewer E-steps.
-    from skion.hmm import _aggregated
+    from skion.hmm import _decoding
 
     X, y, _, _ = make_patch_clamp(
         40_000, kinetics="fast", n_channels=3, noise=0.3, unitary_current=1.5,
@@ -573,13 +574,11 @@ def test_predict_stops_tracking_the_baseline_once_it_settles(monkeypatch):
     )  # fmt: skip
     hmm = AggregatedHMM().fit(X)
     calls = []
-    original = _aggregated._e_step
-    monkeypatch.setattr(
-        _aggregated, "_e_step", lambda *a, **k: calls.append(1) or original(*a, **k)
-    )
+    original = _decoding._e_step
+    monkeypatch.setattr(_decoding, "_e_step", lambda *a, **k: calls.append(1) or original(*a, **k))
     counts, baseline = hmm.predict(X), hmm.predict_baseline(X)
     settled = len(calls)
-    monkeypatch.setattr(_aggregated, "_TRACK_TOL", 0.0)
+    monkeypatch.setattr(_decoding, "_TRACK_TOL", 0.0)
     calls.clear()
     full_counts, full_baseline = hmm.predict(X), hmm.predict_baseline(X)
     assert settled < len(calls)
@@ -592,7 +591,7 @@ def test_a_crawling_baseline_is_stretched_to_the_likelihood_optimum(monkeypatch)
     # 10 channels at an open probability of 0.6 under noise of half a step: baseline EM
     # moves a baseline a quarter step off by about a thousandth of a step per round. A
     # line search along its moves reaches the optimum in the same four rounds.
-    from skion.hmm import _aggregated
+    from skion.hmm import _decoding
 
     X, y, _, baseline = make_patch_clamp(
         40_000, kinetics="high", n_channels=10, unitary_current=2.0, noise=1.0, random_state=0
@@ -605,7 +604,7 @@ def test_a_crawling_baseline_is_stretched_to_the_likelihood_optimum(monkeypatch)
         return loglik, np.sqrt(np.mean((tracked - baseline) ** 2)) / 2.0
 
     stretched_ll, stretched_error = track()
-    monkeypatch.setattr(_aggregated, "_CRAWL", np.inf)
+    monkeypatch.setattr(_decoding, "_CRAWL", np.inf)
     crawled_ll, crawled_error = track()
     assert crawled_error > 0.15  # EM alone barely moves it
     assert stretched_error < 0.08 and stretched_ll > crawled_ll + 50
@@ -614,13 +613,13 @@ def test_a_crawling_baseline_is_stretched_to_the_likelihood_optimum(monkeypatch)
 def test_a_losing_level_shift_leaves_the_better_posterior(monkeypatch):
     # predict writes each candidate's posterior into its output: when a whole-level
     # shift of the baseline loses, the kept baseline's posterior must be written back
-    from skion.hmm import _aggregated
+    from skion.hmm import _decoding
 
     X, y, _, _ = make_patch_clamp(20_000, n_channels=3, noise=0.3, random_state=0)
     hmm = AggregatedHMM(n_channels=3).fit(X, y)
-    monkeypatch.setattr(_aggregated, "_SHIFT_ROUNDS", 0)
+    monkeypatch.setattr(_decoding, "_SHIFT_ROUNDS", 0)
     unshifted = hmm.predict_proba(X)
-    monkeypatch.setattr(_aggregated, "_SHIFT_ROUNDS", 1)
+    monkeypatch.setattr(_decoding, "_SHIFT_ROUNDS", 1)
     proposed = []
 
     def one_level_up(xs, baselines, params):

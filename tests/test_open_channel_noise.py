@@ -11,7 +11,7 @@ from sklearn.metrics import f1_score
 from skion import AggregatedHMM
 from skion.cli import main
 from skion.datasets import make_patch_clamp
-from skion.hmm import _aggregated
+from skion.hmm import _fit_refinement
 from skion.hmm._count_kernels import count_emission
 from skion.hmm._open_noise import expected_loglik, fit_open_noise
 
@@ -66,7 +66,7 @@ def test_open_channel_noise_is_fitted_and_keeps_the_true_count(monkeypatch):
     assert f1_score(y_new, hmm.predict(X_new), average="macro") > 0.95
 
     # with the noise the same at every level, the wider levels read as a fourth channel
-    monkeypatch.setattr(_aggregated, "_OPEN_NOISE_GAIN", np.inf)
+    monkeypatch.setattr(_fit_refinement, "_OPEN_NOISE_GAIN", np.inf)
     white = AggregatedHMM().fit(X)
     assert white.n_channels_ == 4 and white.open_channel_noise_sd_ == 0.0
     assert f1_score(y, white.predict(X), average="macro") < 0.8
