@@ -171,3 +171,24 @@ def test_saving_refuses_what_it_could_not_load(tmp_path):
 
 def _halve(epoch, learning_rate, epochs):
     return learning_rate / 2
+
+
+def test_a_file_written_before_the_hmm_parameters_moved_loads(tmp_path):
+    # AggregatedHMM's parameters moved from skion.hmm._aggregated to skion.hmm._posterior;
+    # files written before name the old module and must load with the same counts.
+    import zipfile
+
+    from skion.hmm import AggregatedHMM
+
+    X, _ = make_telegraph(5_000, random_state=0)
+    hmm = AggregatedHMM(n_channels=1, max_iter=5).fit(X)
+    new, old = tmp_path / "new.skion", tmp_path / "old.skion"
+    dump_estimator(hmm, new)
+    with zipfile.ZipFile(new) as source, zipfile.ZipFile(old, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "schema.json":
+                assert b'"skion.hmm._posterior"' in data
+                data = data.replace(b'"skion.hmm._posterior"', b'"skion.hmm._aggregated"')
+            target.writestr(item, data)
+    np.testing.assert_array_equal(load_estimator(old).predict(X), hmm.predict(X))
