@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.signal import lfilter
+from sklearn.metrics import f1_score
 
 from skion import AggregatedHMM
 from skion.cli import main
@@ -32,6 +33,24 @@ def recording(seed, slow_sd=0.0, n_samples=30_000):
         random_state=seed,
     )
     return X + slow_sd * slow(n_samples, 0.995, seed)[:, None], y
+
+
+def pink(n, seed):
+    """Unit-sd noise of 1/f power above 1 Hz, at 10 kHz."""
+    spectrum = np.fft.rfft(np.random.default_rng(seed).standard_normal(n))
+    spectrum /= np.sqrt(np.maximum(np.fft.rfftfreq(n, d=1e-4), 1.0))
+    spectrum[0] = 0.0
+    noise = np.fft.irfft(spectrum, n)
+    return noise / noise.std()
+
+
+def pink_recording(seed, n_samples=40_000):
+    """3 fast channels of 1.2 pA under 1/f noise of 0.3 step (white noise 0.01 step)."""
+    X, y, _, _ = make_patch_clamp(
+        n_samples, kinetics="fast", n_channels=3, unitary_current=1.2, noise=0.012,
+        random_state=seed,
+    )  # fmt: skip
+    return X + 0.36 * pink(n_samples, seed)[:, None], y
 
 
 def test_ratio_is_one_for_white_noise_and_large_for_slow_noise():
@@ -91,4 +110,33 @@ def test_idealize_says_and_lists_it(tmp_path, capsys):
     assert "skion: warning: The noise is not white" in capsys.readouterr().err
     report = json.loads(summary.read_text())
     assert report["slow_noise_ratio"] > 20
+    assert report["tracking_window_s"] < 0.2
     assert any(note.startswith("The noise is not white") for note in report["warnings"])
+
+
+@pytest.mark.parametrize("seed", [0, 4])
+def test_under_1_over_f_noise_baselines_are_tracked_over_a_shorter_window(seed):
+    # The moving mean of 0.2 s left stretches of the 1/f noise read a count off
+    # (macro-F1 0.959 and 0.949); tracked again over 12.5 or 6.25 ms (the window of
+    # least leave-one-out error), from the levels found over 0.2 s: 0.992 and 0.990.
+    X, y = pink_recording(seed)
+    with pytest.warns(CorrelatedNoiseWarning, match=r"tracked over \d+ ms"):
+        hmm = AggregatedHMM().fit(X)
+    assert hmm.n_channels_ == 3
+    assert hmm.tracking_window_ <= hmm.baseline_window / 16
+    tracked = f1_score(y, hmm.predict(X), average="macro")
+    X_new, y_new = pink_recording(seed + 100)
+    tracked_new = f1_score(y_new, hmm.predict(X_new), average="macro")
+    hmm.tracking_window_ = hmm.baseline_window  # as before the window was chosen
+    assert tracked > 0.98 and tracked > f1_score(y, hmm.predict(X), average="macro") + 0.02
+    assert tracked_new > f1_score(y_new, hmm.predict(X_new), average="macro") + 0.01
+
+
+def test_white_noise_is_tracked_over_baseline_window_as_model_files_before_it():
+    X, y = recording(seed=0)
+    hmm = AggregatedHMM().fit(X)
+    assert hmm.tracking_window_ == hmm.baseline_window
+    counts = hmm.predict(X)
+    del hmm.tracking_window_  # a model file written before the attribute
+    np.testing.assert_array_equal(hmm.predict(X), counts)
+    assert f1_score(y, counts, average="macro") > 0.95

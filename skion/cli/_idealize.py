@@ -154,6 +154,7 @@ def idealize(
             "slow_noise_ratio": (
                 None if np.isnan(model.slow_noise_ratio_) else model.slow_noise_ratio_
             ),
+            "tracking_window_s": model.tracking_window_,
             "scheme": {
                 "n_closed": model.n_closed,
                 "n_open": model.n_open,
