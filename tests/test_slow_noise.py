@@ -120,7 +120,7 @@ def test_under_1_over_f_noise_baselines_are_tracked_over_a_shorter_window(seed):
     # (macro-F1 0.959 and 0.949); tracked again over 12.5 or 6.25 ms (the window of
     # least leave-one-out error), from the levels found over 0.2 s: 0.992 and 0.990.
     X, y = pink_recording(seed)
-    with pytest.warns(CorrelatedNoiseWarning, match=r"tracked over \d+ ms"):
+    with pytest.warns(CorrelatedNoiseWarning, match=r"predict tracks baselines over \d+ ms"):
         hmm = AggregatedHMM().fit(X)
     assert hmm.n_channels_ == 3
     assert hmm.tracking_window_ <= hmm.baseline_window / 16

@@ -577,8 +577,8 @@ class AggregatedHMM(
             else ""
         )
         tracking = (
-            f"New recordings' baselines are tracked over {1e3 * self.tracking_window_:.0f} "
-            "ms (tracking_window_, the window of least leave-one-out error). "
+            f"predict tracks baselines over {1e3 * self.tracking_window_:.0f} ms in the "
+            "end (tracking_window_, the window of least leave-one-out error). "
             if self.tracking_window_ < self.baseline_window
             else ""
         )

@@ -82,12 +82,12 @@ class _Decoding:
             pass
         return out, baseline
 
-    def _tracking_windows(self):
+    def _tracking_windows(self, seconds=None):
         """Rows of the moving means over which a new recording's baseline is tracked
-        again after ``baseline_window``: that halved, down to ``tracking_window_`` (none
-        where that is ``baseline_window``)."""
-        # model files written before tracking_window_ track over baseline_window alone
-        seconds = getattr(self, "tracking_window_", self.baseline_window)
+        again after ``baseline_window``: that halved, down to ``seconds`` (by default
+        ``tracking_window_``; none where that is ``baseline_window``)."""
+        if seconds is None:  # model files written before it track over baseline_window
+            seconds = getattr(self, "tracking_window_", self.baseline_window)
         if self._window() is None or seconds >= self.baseline_window:
             return []
         halvings = round(np.log2(self.baseline_window / seconds))
@@ -115,8 +115,7 @@ class _Decoding:
             candidates.append(candidates[-1] / 2)
         if len(candidates) == 1:
             return self.baseline_window
-        self.tracking_window_ = candidates[-1]
-        windows = [self._window(), *self._tracking_windows()]
+        windows = [self._window(), *self._tracking_windows(candidates[-1])]
         heads = self._heads(xs, _TRACKING_ROWS)
         sample = xs if heads is None else [x[:k] for x, k in zip(xs, heads, strict=True)]
         weights = self._count_weights(params)
