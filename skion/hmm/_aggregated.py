@@ -24,12 +24,12 @@ from ..preprocessing._cleaning import check_below_nyquist
 from ..windowing import Recordings
 from ._aggregated_chain import AggregatedChain, rate_bounds, stationary
 from ._baseline import fit_baseline
-from ._decoding import _MAX_OMEGA, _Decoding
+from ._decoding import _Decoding
 from ._filter import UNDO_BELOW, decimation, estimate_filter_cutoff, undo_filter
 from ._fit_refinement import _FitRefinement
 from ._lattice_search import _MOVING_MEAN, _LatticeSearch
 from ._open_noise import fit_open_noise, level_squares
-from ._posterior import _MIN_NOISE_RATIO, _e_step, _Params
+from ._posterior import _MAX_OMEGA, _MIN_NOISE_RATIO, _e_step, _Params
 from ._slow_noise import slow_noise_ratio
 
 __all__ = ["AggregatedHMM"]
@@ -111,7 +111,8 @@ class AggregatedHMM(
 
     ``predict_proba`` is the posterior over open-channel counts of each sample given its
     whole recording, with the recording's own baseline re-estimated (a new recording
-    may sit at another offset or drift); ``predict`` is its argmax.
+    may sit at another offset or drift; where the fit found its noise not white, tracked
+    in the end over ``tracking_window_``); ``predict`` is its argmax.
 
     Parameters
     ----------
@@ -210,7 +211,8 @@ class AggregatedHMM(
         channel's slowest relaxation time), reached by halving from the levels found over
         ``baseline_window``: under 1/f noise the shorter window follows the noise that
         the longer one read as transitions (+2.5 points of macro-F1 on average over 36
-        recordings, up to +18).
+        recordings, up to +18). With ``baseline="constant"``, ``baseline_window`` and
+        unused.
     n_features_in_ : int
         Columns seen in ``fit`` (only the first, the current, is modelled).
 

@@ -14,10 +14,8 @@ from ._count_kernels import (
 )
 from ._fit_refinement import _SHIFT_ROUNDS
 from ._lattice_search import _LATTICE_DRIFT, _MOVING_MEAN
-from ._posterior import _e_step
+from ._posterior import _MAX_OMEGA, _e_step
 
-#: Largest over-relaxation of the EM step of the log-rates.
-_MAX_OMEGA = 256.0
 #: Rows used to place a new recording's levels.
 _SHIFT_ROWS = 50_000
 #: Bins per noise sd of the sample whose lattice shift is searched.
@@ -129,6 +127,8 @@ class _Decoding:
                     baseline = self._track(x, baseline, params, out, rows)[1]
                 (posterior,), _, _ = _e_step([x], [baseline], params)
                 residual = x - params.step * posterior.mean - baseline
+                # a row weighs 1/W in its own moving mean away from the edges (up to 2/W
+                # at an edge, where the window is reflected): the correction leans long
                 found.append(float(np.sum((residual / (1.0 - 1.0 / rows)) ** 2)))
             return np.array(found)
 

@@ -15,6 +15,9 @@ from ._count_kernels import (
 
 #: The noise sd may not collapse below this fraction of the step (a degenerate fit).
 _MIN_NOISE_RATIO = 1e-3
+#: Largest over-relaxation of the EM step of the log-rates (and of a tracked
+#: baseline's move, see ``_Decoding._stretched``).
+_MAX_OMEGA = 256.0
 
 
 @dataclass(frozen=True)
