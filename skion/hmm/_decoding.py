@@ -120,11 +120,9 @@ class _Decoding:
 
         def errors(x):
             out = np.empty(len(x), dtype=np.int16)
-            baseline = self._settled(x, self._start_baseline(x, params, weights), params, out)
+            stages = self._stages(x, params, weights, out, windows[1:])
             found = []
-            for i, rows in enumerate(windows):
-                if i > 0:
-                    baseline = self._track(x, baseline, params, out, rows)[1]
+            for rows, baseline in zip(windows, stages, strict=True):
                 (posterior,), _, _ = _e_step([x], [baseline], params)
                 residual = x - params.step * posterior.mean - baseline
                 # a row weighs 1/W in its own moving mean away from the edges (up to 2/W
@@ -143,10 +141,18 @@ class _Decoding:
         the last. Started at the tracking window itself, 1/f noise put stretches of
         up to a third of a recording a whole level off (lattice drifts that slipped a
         step); from the fit's window the levels stay where that placed them."""
-        baseline = self._settled(x, self._start_baseline(x, params, weights), params, out)
-        for rows in self._tracking_windows():
-            baseline = self._track(x, baseline, params, out, rows)[1]
+        *_, baseline = self._stages(x, params, weights, out, self._tracking_windows())
         return baseline
+
+    def _stages(self, x, params, weights, out, windows):
+        """Baseline of one series after each stage of its tracking: over
+        ``baseline_window`` (``_settled``), then over each of ``windows`` (rows) in turn,
+        from the last; the count posterior (or argmax) of the latest in ``out``."""
+        baseline = self._settled(x, self._start_baseline(x, params, weights), params, out)
+        yield baseline
+        for rows in windows:
+            baseline = self._track(x, baseline, params, out, rows)[1]
+            yield baseline
 
     def _settled(self, x, baseline, params, out):
         """Baseline tracked from ``baseline`` (``_track``), then moved by whole levels
