@@ -31,6 +31,11 @@ class AmbiguousFitWarning(UserWarning):
     explain the recordings almost equally well: only the kinetics tell them apart, and a
     short recording of slow channels shows few transitions. The fit keeps the likelier
     reading; give ``current_sign`` (or ``unitary_current``) where the direction is known.
+    Raised too where the fitted channels jump by several levels at once far more often
+    than independent channels at their rates would (its levels are closer than the
+    channels' own, slow noise read as openings of smaller channels, or the channels do
+    not open independently), and where the channel count stops at ``max_channels`` while
+    a recording visits levels above it.
 
     Examples
     --------

@@ -16,6 +16,8 @@ from skion.exceptions import CorrelatedNoiseWarning
 from skion.hmm._slow_noise import MIN_BLOCKS, slow_noise_ratio
 from skion.preprocessing import LatticeScaler
 
+from .conftest import pink_recording
+
 
 def slow(n, correlation, seed):
     """Unit-sd AR(1) noise of lag-1 correlation ``correlation``."""
@@ -33,24 +35,6 @@ def recording(seed, slow_sd=0.0, n_samples=30_000):
         random_state=seed,
     )
     return X + slow_sd * slow(n_samples, 0.995, seed)[:, None], y
-
-
-def pink(n, seed):
-    """Unit-sd noise of 1/f power above 1 Hz, at 10 kHz."""
-    spectrum = np.fft.rfft(np.random.default_rng(seed).standard_normal(n))
-    spectrum /= np.sqrt(np.maximum(np.fft.rfftfreq(n, d=1e-4), 1.0))
-    spectrum[0] = 0.0
-    noise = np.fft.irfft(spectrum, n)
-    return noise / noise.std()
-
-
-def pink_recording(seed, n_samples=40_000):
-    """3 fast channels of 1.2 pA under 1/f noise of 0.3 step (white noise 0.01 step)."""
-    X, y, _, _ = make_patch_clamp(
-        n_samples, kinetics="fast", n_channels=3, unitary_current=1.2, noise=0.012,
-        random_state=seed,
-    )  # fmt: skip
-    return X + 0.36 * pink(n_samples, seed)[:, None], y
 
 
 def test_ratio_is_one_for_white_noise_and_large_for_slow_noise():

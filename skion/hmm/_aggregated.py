@@ -19,7 +19,7 @@ from .._requests import RecordingRequestsMixin
 from .._signal import check_signal_range
 from .._strict import StrictParamsMixin
 from .._threads import one_blas_thread
-from ..exceptions import CorrelatedNoiseWarning
+from ..exceptions import AmbiguousFitWarning, CorrelatedNoiseWarning
 from ..preprocessing._cleaning import check_below_nyquist
 from ..windowing import Recordings
 from ._aggregated_chain import AggregatedChain, rate_bounds, stationary
@@ -27,6 +27,7 @@ from ._baseline import fit_baseline
 from ._decoding import _Decoding
 from ._filter import UNDO_BELOW, decimation, estimate_filter_cutoff, undo_filter
 from ._fit_refinement import _FitRefinement
+from ._joint_jumps import joint_jumps
 from ._lattice_search import _MOVING_MEAN, _LatticeSearch
 from ._open_noise import fit_open_noise, level_squares
 from ._posterior import _MAX_OMEGA, _MIN_NOISE_RATIO, _e_step, _Params
@@ -43,6 +44,12 @@ _MAX_STATES = 500
 #: holds, 25-56 under 1/f noise of 0.3 step.
 _SLOW_NOISE_BLOCK = 0.25
 _SLOW_NOISE_LIMIT = 5.0
+#: Jumps of several levels at once (``joint_jumps``) over the number the fitted channels
+#: make, above which the fit warns, and the least excess (Poisson sds of the expected
+#: number, and jumps) that counts: ...
+_JOINT_JUMP_LIMIT = 1.5
+_JOINT_JUMP_SDS = 5.0
+_JOINT_JUMP_MIN = 30.0
 
 
 def _next_omega(used, before, move):
@@ -152,7 +159,9 @@ class AggregatedHMM(
         differences (undone only below a quarter of ``sampling_rate``); ``None`` models
         the recordings as they are.
     max_channels : int, default=10
-        Largest ``N`` that ``"auto"`` may choose.
+        Largest ``N`` that ``"auto"`` may choose. Where the fit stops at it and a
+        recording visits levels above, an :class:`~skion.exceptions.AmbiguousFitWarning`
+        says so.
     max_iter : int, default=100
         EM iterations.
     tol : float, default=1e-7
@@ -543,17 +552,64 @@ class AggregatedHMM(
             self._check_lattice(xs, baselines, params, bound)
         self._store(params, baselines, bound, n_iter, converged)
         self.filter_cutoff_ = cutoff
-        self.slow_noise_ratio_ = self._slow_noise(xs, baselines, params, labels)
+        self.slow_noise_ratio_, jumps = self._model_checks(xs, baselines, params, labels)
+        self.joint_jump_ratio_ = jumps[0] / jumps[1] if jumps[1] > 0 else float("nan")
         self.tracking_window_ = self.baseline_window
         if self.slow_noise_ratio_ > _SLOW_NOISE_LIMIT:
             if self._window() is not None:
                 self.tracking_window_ = self._tracking_window(xs, params)
             self._warn_slow_noise(params, labels)
+        if labels is None:
+            self._warn_joint_jumps(*jumps)
+            self._warn_at_cap(xs, baselines, params)
         return self
 
-    def _slow_noise(self, xs, baselines, params, labels):
-        """``slow_noise_ratio`` of the fit's residual (``x - baseline - step E[count]``),
-        over blocks of ``_SLOW_NOISE_BLOCK`` of the baseline window.
+    def _warn_joint_jumps(self, seen, expected):
+        """The ``AmbiguousFitWarning`` of a posterior that jumps by several levels at
+        once far more often than the fitted channels make such jumps (``joint_jumps``):
+        more than ``_JOINT_JUMP_LIMIT`` times as often, and by more than
+        ``_JOINT_JUMP_SDS`` Poisson sds and ``_JOINT_JUMP_MIN`` jumps (slow channels
+        make a few, and one more doubles their ratio)."""
+        excess = seen - expected
+        if not (
+            seen > _JOINT_JUMP_LIMIT * expected
+            and excess > max(_JOINT_JUMP_SDS * np.sqrt(expected), _JOINT_JUMP_MIN)
+        ):
+            return
+        warnings.warn(
+            f"The fitted channels jump by two or more levels at once {seen:.0f} times, "
+            f"{self.joint_jump_ratio_:.1f} times as often as {self.n_channels_} independent "
+            "channels at their fitted rates would: the current moves by more than the "
+            f"fitted unitary current ({self.unitary_current_:.3g}) at a time. Its levels "
+            "may be closer than the channels' own (slow or correlated noise read as "
+            "openings of smaller channels), or the channels do not open independently. "
+            "Check the fit (plot it on the current); give n_channels or unitary_current "
+            "where known.",
+            AmbiguousFitWarning,
+            stacklevel=2,
+        )
+
+    def _warn_at_cap(self, xs, baselines, params):
+        """The ``AmbiguousFitWarning`` of a channel count found at ``max_channels``
+        where a recording visits levels above it (``_grow_above`` stops at the cap)."""
+        n_channels = params.chain.n_channels
+        if self.n_channels != "auto" or n_channels < self.max_channels:
+            return
+        above = self._edge_level(xs, baselines, params, "above")
+        if above <= n_channels:
+            return
+        warnings.warn(
+            f"The recordings visit {above - n_channels} level(s) above the "
+            f"{n_channels} channels max_channels = {self.max_channels} allows, decoded "
+            f"as {n_channels} open. Fit again with a larger max_channels.",
+            AmbiguousFitWarning,
+            stacklevel=2,
+        )
+
+    def _model_checks(self, xs, baselines, params, labels):
+        """``(ratio, (seen, expected))``: ``slow_noise_ratio`` of the fit's residual
+        (``x - baseline - step E[count]``), over blocks of ``_SLOW_NOISE_BLOCK`` of the
+        baseline window, and its posterior's ``joint_jumps``, from one more E-step.
 
         Under 1/f noise (sd 0.3 step) the tracked baseline follows the noise below
         about 5 Hz; between that and the channels' own frequencies it is read as
@@ -561,11 +617,13 @@ class AggregatedHMM(
         (the mirror won by 1,056 nats; macro-F1 0.060), and fast channels lost 3-20
         points on stretches read a count off. The ratio was 25-56 there, 0.3-2.1 on
         white noise with and without drift."""
-        posteriors = _e_step(xs, baselines, params, labels, self.n_jobs)[0]
+        posteriors, xi, _ = _e_step(xs, baselines, params, labels, self.n_jobs)
         residuals = [
             x - b - params.step * p.mean for x, b, p in zip(xs, baselines, posteriors, strict=True)
         ]
-        return slow_noise_ratio(residuals, self._slow_noise_block())
+        chain = params.chain
+        jumps = joint_jumps(xi, chain.transition(params.rates, params.dt), chain.level)
+        return slow_noise_ratio(residuals, self._slow_noise_block()), jumps
 
     def _slow_noise_block(self):
         return round(_SLOW_NOISE_BLOCK * self.baseline_window * self._model_rate())
