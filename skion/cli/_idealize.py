@@ -155,6 +155,9 @@ def idealize(
                 None if np.isnan(model.slow_noise_ratio_) else model.slow_noise_ratio_
             ),
             "tracking_window_s": model.tracking_window_,
+            "joint_jump_ratio": (
+                None if np.isnan(model.joint_jump_ratio_) else model.joint_jump_ratio_
+            ),
             "scheme": {
                 "n_closed": model.n_closed,
                 "n_open": model.n_open,

@@ -212,6 +212,16 @@ class AggregatedHMM(
         noise would: about 1 (or less) for white noise, 25-56 measured under 1/f noise.
         Above 5, a :class:`~skion.exceptions.CorrelatedNoiseWarning` says that the
         model's white noise does not hold. ``nan`` on recordings shorter than 8 blocks.
+    joint_jump_ratio_ : float
+        Jumps of two or more levels within one sample in the fit's posterior, over the
+        number its independent channels would make from the same states: about 1
+        where the fit holds and its channels make many (0.8-1.25 measured), any value
+        where they make a few (slow channels). Far above 1, by many jumps (a
+        :class:`~skion.exceptions.AmbiguousFitWarning` says so) the current moves by
+        more than ``unitary_current_`` at a time: the lattice is finer than the
+        channels' own (2.0-2.7 where 1/f noise was read as openings of channels of half
+        the unitary current) or the channels do not open independently. ``nan`` where
+        the channels make no such jumps.
     tracking_window_ : float
         Length (s) of the moving mean over which ``predict`` tracks a recording's
         baseline in the end. ``baseline_window`` where the noise is white; where
