@@ -3,11 +3,13 @@
 The aggregated model's channels gate independently, so jumps of two or more levels
 within one sample need two channels to move in the same sampling interval, which the
 fitted rates make rare (and predict). Where the fit has read the current on a lattice
-finer than the channels' own, every real opening is a jump of two or more of its
-levels, and the posterior holds such jumps far more often than the fitted channels
-could make them: three channels of 1.2 pA under 1/f noise, fitted as nine or ten of
-0.48-0.57 pA, held 2.0-2.5 times the jumps their rates predict, where fits on the right
-lattice held 0.84-1.04 times.
+finer than the channels' own, every real opening spans more than one of its levels,
+and the posterior holds jumps of two or more more often than the fitted channels could
+make them: three channels of 1.2 pA under 1/f noise, fitted as nine or ten of
+0.48-0.57 pA, held 2.0-2.7 times the jumps their rates predict, four fast ones fitted
+as ten of 0.75 pA 1.2 times (11-12 Poisson sds), where fits on the right lattice held
+0.67-1.39 times (1.13 at most where they made over 100; never more than 2.1 sds
+above).
 """
 
 from __future__ import annotations
