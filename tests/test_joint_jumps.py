@@ -15,7 +15,7 @@ from skion.hmm._joint_jumps import joint_jumps
 
 from .conftest import pink_recording
 
-JOINT = "jump by two or more levels at once"
+JOINT = r"jump by \d or more levels at once"
 
 
 def test_the_chains_own_transitions_are_expected_and_doubled_ones_seen():

@@ -19,9 +19,9 @@ import numpy as np
 __all__ = ["joint_jumps"]
 
 
-def joint_jumps(xi, transition, level):
-    """``(seen, expected)``: jumps of two or more levels in one sample, in the posterior
-    and as the fitted chain makes them from the same states.
+def joint_jumps(xi, transition, level, size=2):
+    """``(seen, expected)``: jumps of ``size`` or more levels in one sample, in the
+    posterior and as the fitted chain makes them from the same states.
 
     Parameters
     ----------
@@ -32,14 +32,16 @@ def joint_jumps(xi, transition, level):
         The fitted chain's per-sample transition matrix.
     level : ndarray of shape (n_states,)
         Open channels of every aggregated state.
+    size : int, default=2
+        Fewest levels a jump counted spans.
 
     Returns
     -------
     seen : float
-        Expected jumps of two or more levels under the posterior.
+        Expected jumps of ``size`` or more levels under the posterior.
     expected : float
         The number the chain makes from the posterior's occupancy of its states.
     """
-    several = np.abs(level[:, None] - level[None, :]) >= 2
+    several = np.abs(level[:, None] - level[None, :]) >= size
     occupancy = xi.sum(axis=1)
     return float(xi[several].sum()), float(occupancy @ (transition * several).sum(axis=1))
