@@ -25,12 +25,15 @@ def test_the_chains_own_transitions_are_expected_and_doubled_ones_seen():
     xi = occupancy[:, None] * A  # transitions just as the chain makes them
     seen, expected = joint_jumps(xi, A, chain.level)
     assert seen == pytest.approx(expected) and expected > 0
+    seen3, expected3 = joint_jumps(xi, A, chain.level, size=3)
+    assert seen3 == pytest.approx(expected3) and 0 < expected3 < expected
     # 100 jumps from all closed to two open, beyond the chain's
     two_open = np.flatnonzero(chain.level == 2)[0]
     xi[0, two_open] += 100.0
     seen, expected_after = joint_jumps(xi, A, chain.level)
     assert seen == pytest.approx(expected + 100.0)
     assert expected_after == pytest.approx(expected, rel=1e-3)  # one row's occupancy
+    assert joint_jumps(xi, A, chain.level, size=3)[0] == pytest.approx(seen3)
 
 
 @pytest.mark.filterwarnings("ignore::skion.exceptions.CorrelatedNoiseWarning")  # 1/f noise

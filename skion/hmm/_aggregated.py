@@ -223,13 +223,13 @@ class AggregatedHMM(
         Jumps of two or more levels within one sample in the fit's posterior, over the
         number its independent channels would make from the same states: about 1
         where the fit holds and its channels make many (0.67-1.13 measured), any value
-        where they make a few (slow channels). Far above 1, by many jumps (a
-        :class:`~skion.exceptions.AmbiguousFitWarning` says so) the current moves by
-        more than ``unitary_current_`` at a time: the lattice is finer than the
-        channels' own (1.2-4.6 where 1/f or AR(1) noise was read as openings of
-        channels of a half to two thirds of the unitary current) or the channels do not
-        open independently. ``nan`` where
-        the channels make no such jumps.
+        where they make a few (slow channels); ``nan`` where they make none. Where it
+        exceeds 1.5, or jumps of three or more levels exceed the channels' by 1.6 times,
+        by many jumps, an :class:`~skion.exceptions.AmbiguousFitWarning` says that the
+        current moves by more than ``unitary_current_`` at a time: the lattice is finer
+        than the channels' own (1.2-4.6 where 1/f or AR(1) noise was read as openings of
+        channels of a half to two thirds of the unitary current), or the channels do
+        not open independently.
     tracking_window_ : float
         Length (s) of the moving mean over which ``predict`` tracks a recording's
         baseline in the end. ``baseline_window`` where the noise is white; where
