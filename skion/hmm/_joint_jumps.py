@@ -8,7 +8,7 @@ and the posterior holds jumps of two or more more often than the fitted channels
 make them: three channels of 1.2 pA under 1/f noise, fitted as nine or ten of
 0.48-0.57 pA, held 2.0-2.7 times the jumps their rates predict, four fast ones fitted
 as ten of 0.75 pA 1.2 times (11-12 Poisson sds), where fits on the right lattice held
-0.67-1.39 times (1.13 at most where they made over 100; never more than 2.1 sds
+0.67-1.39 times (1.13 at most where they made over 100; never more than 4.1 sds
 above).
 """
 
