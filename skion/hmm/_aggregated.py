@@ -167,9 +167,9 @@ class AggregatedHMM(
         differences (undone only below a quarter of ``sampling_rate``); ``None`` models
         the recordings as they are.
     max_channels : int, default=10
-        Largest ``N`` that ``"auto"`` may choose. Where the fit stops at it and a
-        recording visits levels above, an :class:`~skion.exceptions.AmbiguousFitWarning`
-        says so.
+        Largest ``N`` that ``"auto"`` may choose. Where the fit stops at it (or at a
+        given ``n_channels``) and a recording visits levels above, an
+        :class:`~skion.exceptions.AmbiguousFitWarning` says so.
     max_iter : int, default=100
         EM iterations.
     tol : float, default=1e-7
@@ -226,11 +226,11 @@ class AggregatedHMM(
         where the fit holds and its channels make many (0.67-1.13 measured), any value
         where they make a few (slow channels); ``nan`` where they make none. Where it
         exceeds 1.5, or jumps of three or more levels exceed the channels' by 1.6 times,
-        by many jumps, an :class:`~skion.exceptions.AmbiguousFitWarning` says that the
-        current moves by more than ``unitary_current_`` at a time: the lattice is finer
-        than the channels' own (1.2-4.6 where 1/f or AR(1) noise was read as openings of
-        channels of a half to two thirds of the unitary current), or the channels do
-        not open independently.
+        by 6 Poisson sds and 30 jumps, a fit without labels warns
+        (:class:`~skion.exceptions.AmbiguousFitWarning`) that the current moves by more
+        than ``unitary_current_`` at a time: the lattice is finer than the channels' own
+        (1.2-4.6 where 1/f or AR(1) noise was read as openings of channels of 0.4-0.63
+        of the unitary current), or the channels do not open independently.
     tracking_window_ : float
         Length (s) of the moving mean over which ``predict`` tracks a recording's
         baseline in the end. ``baseline_window`` where the noise is white; where
@@ -572,7 +572,7 @@ class AggregatedHMM(
         self._store(params, baselines, bound, n_iter, converged)
         self.filter_cutoff_ = cutoff
         self.slow_noise_ratio_, jumps = self._model_checks(xs, baselines, params, labels)
-        seen, expected = jumps[2]
+        seen, expected = jumps[min(_JOINT_JUMP_LIMITS)]  # of two or more levels
         self.joint_jump_ratio_ = seen / expected if expected > 0 else float("nan")
         self.tracking_window_ = self.baseline_window
         if self.slow_noise_ratio_ > _SLOW_NOISE_LIMIT:
@@ -612,18 +612,20 @@ class AggregatedHMM(
         )
 
     def _warn_at_cap(self, xs, baselines, params):
-        """The ``AmbiguousFitWarning`` of a channel count found at ``max_channels``
-        where a recording visits levels above it (``_grow_above`` stops at the cap)."""
+        """The ``AmbiguousFitWarning`` of a channel count at its cap (``max_channels``,
+        or the given ``n_channels``) where a recording visits levels above it
+        (``_grow_above`` stops at the cap)."""
         n_channels = params.chain.n_channels
-        if self.n_channels != "auto" or n_channels < self.max_channels:
+        if n_channels < self._limit():
             return
         above = self._edge_level(xs, baselines, params, "above")
         if above <= n_channels:
             return
+        cap = "max_channels" if self.n_channels == "auto" else "n_channels"
         warnings.warn(
             f"The recordings visit {above - n_channels} level(s) above the "
-            f"{n_channels} channels max_channels = {self.max_channels} allows, decoded "
-            f"as {n_channels} open. Fit again with a larger max_channels.",
+            f"{n_channels} channels {cap} = {n_channels} allows, decoded as "
+            f"{n_channels} open. Fit again with a larger {cap}.",
             AmbiguousFitWarning,
             stacklevel=2,
         )
