@@ -38,7 +38,6 @@ def test_the_chains_own_transitions_are_expected_and_doubled_ones_seen():
     assert joint_jumps(xi, A, chain.level, size=3)[0] == pytest.approx(seen3)
 
 
-@pytest.mark.filterwarnings("ignore::skion.exceptions.CorrelatedNoiseWarning")  # 1/f noise
 @pytest.mark.parametrize(
     ("jumps", "said"),
     [
