@@ -27,37 +27,16 @@ from ._baseline import fit_baseline
 from ._decoding import _Decoding
 from ._filter import UNDO_BELOW, decimation, estimate_filter_cutoff, undo_filter
 from ._fit_refinement import _FitRefinement
-from ._joint_jumps import joint_jumps
 from ._lattice_search import _MOVING_MEAN, _LatticeSearch
 from ._open_noise import fit_open_noise, level_squares
 from ._posterior import _MAX_OMEGA, _MIN_NOISE_RATIO, _e_step, _Params
-from ._slow_noise import slow_noise_ratio
+from ._slow_noise import SLOW_NOISE_BLOCK, SLOW_NOISE_LIMIT, slow_noise_ratio
+from ._transition_checks import JUMP_SIZES, excessive_size, transition_checks
 
 __all__ = ["AggregatedHMM"]
 
 #: Most aggregated states a model may have: decoding costs their square per sample.
 _MAX_STATES = 500
-#: Blocks (a fraction of ``baseline_window``) over which the fit's residual is averaged
-#: to measure the slow noise left in it, and the ratio to white noise's variance above
-#: which the fit warns: 0.3-2.1 measured on 40 random cells of white noise (drift, hum,
-#: 1-8 channels) and 0.4-1.3 on filtered recordings (the filter undone) where the fit
-#: holds, 25-56 under 1/f noise of 0.3 step.
-_SLOW_NOISE_BLOCK = 0.25
-_SLOW_NOISE_LIMIT = 5.0
-#: Jumps of at least 2 and at least 3 levels at once (``joint_jumps``), over the number
-#: the fitted channels make, above which the fit warns, where they also exceed it by
-#: ``_JOINT_JUMP_SDS`` Poisson sds and ``_JOINT_JUMP_MIN`` jumps. On 106 fits on the
-#: channels' own lattice (60 random grid cells at seeds 3000 and 7000, the 12 filtered
-#: recordings, the demo's 8, the colored-noise rows and 1/f draws) jumps of two or more
-#: exceeded the channels' by at most 4.1 sds (the demo's filtered bursting rig, 1.19
-#: times; 2.1 elsewhere), ratios up to 1.39 (1.13 where the channels made over 100);
-#: jumps of three or more by at most 2.1 sds. On the 11 fits on a finer lattice (1/f and
-#: AR(1) noise read as openings of smaller channels) jumps of two or more exceeded them
-#: by 11-83 sds, 1.21-4.6 times; of three or more 1.8-6.1 times on the nine 1/f fits
-#: (four fast channels read as ten of 0.75 pA: 1.21 and 1.8 times, 11 and 10 sds).
-_JOINT_JUMP_LIMITS = {2: 1.5, 3: 1.6}
-_JOINT_JUMP_SDS = 6.0
-_JOINT_JUMP_MIN = 30.0
 
 
 def _next_omega(used, before, move):
@@ -566,16 +545,20 @@ class AggregatedHMM(
             fitted = self._raised(xs, self._grow_below(xs, self._reoriented(xs, fitted, oriented)))
             if fitted[0].chain.n_channels < self._limit() and self.n_channels != "auto":
                 fitted = self._grow_below(xs, self._filled(xs, fitted))
-        params, baselines, bound, n_iter, converged = self._open_channel_noise(xs, fitted, labels)
+        fitted = self._open_channel_noise(xs, fitted, labels)
+        checks = self._model_checks(xs, fitted, labels)
+        if labels is None:
+            fitted, checks = self._trimmed(xs, fitted, checks)
+        params, baselines, bound, n_iter, converged = fitted
         if labels is None:
             self._check_lattice(xs, baselines, params, bound)
         self._store(params, baselines, bound, n_iter, converged)
         self.filter_cutoff_ = cutoff
-        self.slow_noise_ratio_, jumps = self._model_checks(xs, baselines, params, labels)
-        seen, expected = jumps[min(_JOINT_JUMP_LIMITS)]  # of two or more levels
+        self.slow_noise_ratio_, jumps, _ = checks
+        seen, expected = jumps[JUMP_SIZES[0]]  # of two or more levels
         self.joint_jump_ratio_ = seen / expected if expected > 0 else float("nan")
         self.tracking_window_ = self.baseline_window
-        if self.slow_noise_ratio_ > _SLOW_NOISE_LIMIT:
+        if self.slow_noise_ratio_ > SLOW_NOISE_LIMIT:
             if self._window() is not None:
                 self.tracking_window_ = self._tracking_window(xs, params)
             self._warn_slow_noise(params, labels)
@@ -587,17 +570,11 @@ class AggregatedHMM(
     def _warn_joint_jumps(self, jumps):
         """The ``AmbiguousFitWarning`` of a posterior that jumps by several levels at
         once far more often than the fitted channels make such jumps (``jumps``: each
-        size's ``joint_jumps``): more than ``_JOINT_JUMP_LIMITS`` times as often, and by
-        more than ``_JOINT_JUMP_SDS`` Poisson sds and ``_JOINT_JUMP_MIN`` jumps (slow
-        channels make a few, and one more doubles their ratio)."""
-        for size, (seen, expected) in jumps.items():
-            excess = seen - expected
-            if seen > _JOINT_JUMP_LIMITS[size] * expected and excess > max(
-                _JOINT_JUMP_SDS * np.sqrt(expected), _JOINT_JUMP_MIN
-            ):
-                break
-        else:
+        size's ``joint_jumps``; see ``excessive_size``)."""
+        size = excessive_size(jumps)
+        if size is None:
             return
+        seen, expected = jumps[size]
         warnings.warn(
             f"The fitted channels jump by {size} or more levels at once {seen:.0f} times, "
             f"{seen / expected:.1f} times as often as {self.n_channels_} independent "
@@ -630,11 +607,11 @@ class AggregatedHMM(
             stacklevel=2,
         )
 
-    def _model_checks(self, xs, baselines, params, labels):
-        """``(ratio, jumps)``: ``slow_noise_ratio`` of the fit's residual
-        (``x - baseline - step E[count]``), over blocks of ``_SLOW_NOISE_BLOCK`` of the
-        baseline window, and its posterior's ``joint_jumps`` of every size in
-        ``_JOINT_JUMP_LIMITS`` (a dict), from one more E-step.
+    def _model_checks(self, xs, fitted, labels):
+        """``(ratio, jumps, entries)`` of a fit (``_em``'s tuple), from one more E-step:
+        ``slow_noise_ratio`` of its residual (``x - baseline - step E[count]``), over
+        blocks of ``SLOW_NOISE_BLOCK`` of the baseline window, and its posterior's
+        ``transition_checks`` (joint jumps and entries into the edge counts).
 
         Under 1/f noise (sd 0.3 step) the tracked baseline follows the noise below
         about 5 Hz; between that and the channels' own frequencies it is read as
@@ -642,17 +619,16 @@ class AggregatedHMM(
         (the mirror won by 1,056 nats; macro-F1 0.060), and fast channels lost 3-20
         points on stretches read a count off. The ratio was 25-56 there, 0.3-2.1 on
         white noise with and without drift."""
+        params, baselines = fitted[:2]
         posteriors, xi, _ = _e_step(xs, baselines, params, labels, self.n_jobs)
         residuals = [
             x - b - params.step * p.mean for x, b, p in zip(xs, baselines, posteriors, strict=True)
         ]
-        chain = params.chain
-        A = chain.transition(params.rates, params.dt)
-        jumps = {size: joint_jumps(xi, A, chain.level, size) for size in _JOINT_JUMP_LIMITS}
-        return slow_noise_ratio(residuals, self._slow_noise_block()), jumps
+        ratio = slow_noise_ratio(residuals, self._slow_noise_block())
+        return (ratio, *transition_checks(xi, params))
 
     def _slow_noise_block(self):
-        return round(_SLOW_NOISE_BLOCK * self.baseline_window * self._model_rate())
+        return round(SLOW_NOISE_BLOCK * self.baseline_window * self._model_rate())
 
     def _warn_slow_noise(self, params, labels):
         """The ``CorrelatedNoiseWarning`` of a ``slow_noise_ratio_`` above the limit."""

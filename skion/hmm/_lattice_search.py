@@ -24,6 +24,7 @@ from ._calibration import (
 from ._calibration import MIN_PEAK_MASS as MIN_LEVEL_MASS
 from ._jumps import jump_step
 from ._posterior import _e_step, _Params
+from ._transition_checks import excessive_size, transition_checks
 
 #: Rows the longest recording needs for a calibration without labels.
 _MIN_ROWS = 1_000
@@ -308,8 +309,9 @@ class _LatticeSearch:
                 "recording: check that it holds channel openings."
             )
         # the best few starts run longer; the winner's step, still rough (the two-state
-        # model is not the channel's), is then refined by the lattice mixture
-        fits.sort(key=lambda fitted: -fitted[2])
+        # model is not the channel's), is then refined by the lattice mixture. Starts
+        # whose levels are finer than the channels' own (``_finer``) come last.
+        fits.sort(key=lambda fitted: (self._finer([x], fitted), -fitted[2]))
 
         def longer(fitted):
             try:
@@ -319,10 +321,11 @@ class _LatticeSearch:
 
         best = None
         for refit in map_threads(longer, fits[:_REFINE_CANDIDATES], self.n_jobs):
-            if refit is not None and (best is None or refit[2] > best[2]):
-                best = refit
-        if best is None:
-            best = fits[0]
+            if refit is not None:
+                key = (not self._finer([x], refit), refit[2])
+                if best is None or key > best[0]:
+                    best = (key, refit)
+        best = fits[0] if best is None else best[1]
         params, (baseline,), bound, _, _ = best
         occupancy = _e_step([x], [baseline], params)[0][0].occupancy
         used = np.flatnonzero(occupancy >= max(MIN_LEVEL_MASS, 1e-4 * len(x)))
@@ -340,7 +343,7 @@ class _LatticeSearch:
                 )
             except ValueError:
                 check = None
-            if check is not None and check[2] > bound:
+            if check is not None and check[2] > bound and not self._finer([x], check):
                 best = (*refined[:4], check[2])
         offset, step, n_levels, sd, _ = best
         if sd / step > _MAX_NOISE_RATIO:
@@ -359,6 +362,16 @@ class _LatticeSearch:
             )
         self._channel_counts(n_levels - 1)  # too many levels: an error here, not later
         return Lattice(offset, step, n_levels, sd, 1), best[4]
+
+    def _finer(self, xs, fitted):
+        """Whether a fit's posterior on ``xs`` jumps by several levels at once far more
+        often than its channels could (``excessive_size``): its lattice is finer than
+        the channels' own. Under 1/f noise the likelihood prefers such a lattice, whose
+        extra levels follow the slow noise: 3 channels of 1.2 pA (1/f noise 0.3 step)
+        were read as 9-10 of 0.48-0.57 pA, 4 fast ones as 10 of 0.75 pA."""
+        params, baselines = fitted[:2]
+        _, xi, _ = _e_step(xs, baselines, params, None, self.n_jobs)
+        return excessive_size(transition_checks(xi, params)[0]) is not None
 
     def _channel_counts(self, visited):
         """Candidate N for ``visited + 1`` visited levels (an error if there are too many).
@@ -395,8 +408,9 @@ class _LatticeSearch:
         best, penalty = None, 0.5 * np.log(len(x))
         starts = [(AggregatedChain(n, 1, 1), lattice.step, closed, 8) for n, closed in placements]
         fits = self._short_ems(x, starts, lattice.noise_sd, dt, skip_failed=False)
-        for placement, (params, (baseline,), bound, _, _) in zip(placements, fits, strict=True):
-            score = bound * len(x) - penalty * placement[0]
+        for placement, fitted in zip(placements, fits, strict=True):
+            params, (baseline,), bound, _, _ = fitted
+            score = (not self._finer([x], fitted), bound * len(x) - penalty * placement[0])
             if best is None or score > best[0]:
                 best = (score, placement, (float(np.mean(baseline)), params.step, params.noise))
         return best[1:]
