@@ -100,7 +100,11 @@ class AggregatedHMM(
     single-channel rates (first on the first 250,000 rows, then on all). Where the
     levels widen with the open channels (open-channel noise), their added variance is
     fitted too and ``N`` chosen again under it; otherwise the noise is white
-    (``open_channel_noise_sd_ = 0``). With ``y``
+    (``open_channel_noise_sd_ = 0``). Starts and refinements whose posterior jumps by
+    several levels at once more often than their channels can (a lattice finer than
+    the channels' own) are passed over, and where the noise is not white a count 0 or
+    ``N`` entered far less often than the chain would enter it is dropped (a level only
+    the slow noise reaches). With ``y``
     (open channels), the counts are known and EM estimates only the hidden kinetics.
 
     ``predict_proba`` is the posterior over open-channel counts of each sample given its
