@@ -208,8 +208,8 @@ class AggregatedHMM(
         number its independent channels would make from the same states: about 1
         where the fit holds and its channels make many (0.67-1.13 measured), any value
         where they make a few (slow channels); ``nan`` where they make none. Where it
-        exceeds 1.5, or jumps of three or more levels exceed the channels' by 1.6 times,
-        by 6 Poisson sds and 30 jumps, a fit without labels warns
+        exceeds 1.5 by 6 Poisson sds, or jumps of three or more levels exceed the
+        channels' by 1.6 times and 4 sds, by 30 jumps in both, a fit without labels warns
         (:class:`~skion.exceptions.AmbiguousFitWarning`) that the current moves by more
         than ``unitary_current_`` at a time: the lattice is finer than the channels' own
         (1.2-4.6 where 1/f or AR(1) noise was read as openings of channels of 0.4-0.63
