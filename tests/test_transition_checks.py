@@ -1,18 +1,25 @@
 """The posterior's transitions against what independent channels make: a lattice finer
 than the channels' own is not chosen where another start holds, and said where it is
-kept; a count that slow noise alone reaches is trimmed."""
+kept; a count that slow noise alone reaches is trimmed; a channel that runs down is read
+the right way up."""
 
 import warnings
 
 import numpy as np
 import pytest
+from scipy.stats import poisson
 from sklearn.metrics import f1_score
 
 from skion import AggregatedHMM
 from skion.datasets import make_patch_clamp
 from skion.exceptions import AmbiguousFitWarning
 from skion.hmm._aggregated_chain import AggregatedChain
-from skion.hmm._transition_checks import deficient_edge, edge_entries, joint_jumps
+from skion.hmm._transition_checks import (
+    deficient_edge,
+    edge_entries,
+    entry_shortfall,
+    joint_jumps,
+)
 
 from .conftest import pink, pink_recording
 
@@ -122,9 +129,9 @@ def test_a_channel_that_runs_down_is_kept_and_read_the_right_way_up(kinetics):
     # (bursting) times for the chain's 209 and 127 (the chain holds three channels
     # throughout), as a count that only slow noise reaches would be; under white noise
     # it is kept. Bursting, the mirror (every count k read as 3 - k) was 17 nats
-    # likelier and was kept (macro-F1 0.001): its count 0 entered 26 times for 133.
-    # That is what the mirror of a channel that runs down leaves: the other reading is
-    # chosen, and said.
+    # likelier and was kept (macro-F1 0.001): its count 0 entered 26 times for 133, a
+    # Poisson shortfall of 65 nats. That is what the mirror of a channel that runs down
+    # leaves: the other reading is chosen, and said.
     X3, y3, _, _ = make_patch_clamp(
         60_000, kinetics=kinetics, n_channels=3, unitary_current=1.2, noise=0.3, random_state=1
     )
@@ -205,3 +212,14 @@ def test_levels_above_the_channel_count_are_said(cap):
         AmbiguousFitWarning, match=rf"visit 1 level\(s\) above the 5 channels {cap} = 5"
     ):
         hmm.fit(X, groups=groups)
+
+
+@pytest.mark.parametrize(
+    ("seen", "expected", "nats"),
+    [(26.0, 133.0, 64.56), (133.0, 133.0, 0.0), (200.0, 133.0, 0.0), (0.0, 12.0, 12.0)],
+)
+def test_entry_shortfall_is_the_poisson_log_likelihood_ratio_of_too_few(seen, expected, nats):
+    assert entry_shortfall(seen, expected) == pytest.approx(nats, abs=0.01)
+    if 0 < seen < expected:  # integers: the log-pmf ratio
+        ratio = poisson.logpmf(seen, seen) - poisson.logpmf(seen, expected)
+        assert entry_shortfall(seen, expected) == pytest.approx(ratio)

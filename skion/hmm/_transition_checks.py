@@ -15,7 +15,8 @@ never more than 4.1 sds above).
 **Entries into the edge counts.** From ``k`` open channels the chain enters ``k - 1``
 and ``k + 1`` at rates its channels set, whatever the open probability. A count 0 or N
 that slow noise alone reaches (an extra level beyond the channels' own) is entered far
-less often than that.
+less often than that; so is the top count of channels that run down within a recording
+(under white noise), and count 0 where that recording is read upside down.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ __all__ = [
     "JUMP_SIZES",
     "deficient_edge",
     "edge_entries",
+    "entry_shortfall",
     "excessive_size",
     "joint_jumps",
     "transition_checks",
@@ -141,3 +143,20 @@ def deficient_edge(entries):
             if found is None or seen / expected < found[1]:
                 found = (side, seen / expected)
     return None if found is None else found[0]
+
+
+def entry_shortfall(seen, expected):
+    """Nats by which ``seen`` entries are likelier under a Poisson law of their own mean
+    than under one of mean ``expected`` (the chain's), where ``seen`` is the fewer; 0
+    where there are more.
+
+    Examples
+    --------
+    >>> round(entry_shortfall(26.0, 133.0), 1)
+    64.6
+    >>> entry_shortfall(140.0, 133.0)
+    0.0
+    """
+    if seen >= expected:
+        return 0.0
+    return float(seen * np.log(seen / expected) - seen + expected) if seen > 0 else float(expected)
