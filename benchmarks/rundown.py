@@ -15,10 +15,10 @@ the rows, ``after`` channels for the rest.
   rundown after 5-50 % of 40,000-120,000 rows, unitary current 0.8-3 pA of either sign,
   noise 0.15-0.4 step, no drift or a ramp of one step.
 
-Columns: the counts before and after, the fitted channel count, the sign found against
-the true one, macro-F1 and the warnings (``AmbiguousFitWarning``: "sign" where the
+Columns: the rows, the counts before and after, the fitted channel count, the sign found
+against the true one, macro-F1, the warnings (``AmbiguousFitWarning``: "sign" where the
 direction is uncertain, "jumps" for the joint-jump check, "cap" for levels above the
-count; ``CorrelatedNoiseWarning``: "slow").
+count; ``CorrelatedNoiseWarning``: "slow") and the seconds of the fit.
 
     python benchmarks/rundown.py [--grid] [--draws N --seed S]
 """
@@ -83,7 +83,7 @@ def random_draws(n_draws, seed):
         yield label, before, after, fraction, int(rng.integers(1_000_000)), n_samples, rig
 
 
-_SAID = {"direction of the current": "sign", "at once": "jumps", "levels above": "cap"}
+_SAID = {"direction of the current": "sign", "levels at once": "jumps", "level(s) above": "cap"}
 
 
 def _said(caught):

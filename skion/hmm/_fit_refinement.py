@@ -24,7 +24,7 @@ from ._count_kernels import (
 from ._open_noise import expected_loglik, fit_open_noise, level_squares
 from ._posterior import _MIN_NOISE_RATIO, _e_step
 from ._slow_noise import SLOW_NOISE_LIMIT
-from ._transition_checks import deficient_edge, entry_shortfall
+from ._transition_checks import deficient_edge, entry_shortfall, rarely_entered
 
 #: A fitted noise this many times the sample-to-sample noise means no lattice.
 _MAX_NOISE_EXCESS = 8.0
@@ -575,17 +575,17 @@ class _FitRefinement:
     def _rundown_evidence(self, xs, chosen, other):
         """Nats by which ``chosen``'s count 0 is entered too rarely for its chain (the
         Poisson ``entry_shortfall``) beyond ``other``'s, the other reading of the sign;
-        ``None`` unless ``chosen``'s count 0 is rarely entered (``deficient_edge``)
+        ``None`` unless ``chosen``'s count 0 is rarely entered (``rarely_entered``)
         under white noise and ``other``'s is not. ``other`` then reads a channel that
         runs down (or up), its top count rarely entered. Under slow noise a rarely
         entered edge is a count that the noise alone reaches (``_trimmed``)."""
         ratio, _, entries = self._model_checks(xs, chosen, None)
-        if ratio > SLOW_NOISE_LIMIT or deficient_edge(entries) != "below":
+        if ratio > SLOW_NOISE_LIMIT or not rarely_entered(*entries["below"]):
             return None
-        against = self._model_checks(xs, other, None)[2]
-        if deficient_edge(against) == "below":
+        against = self._model_checks(xs, other, None)[2]["below"]
+        if rarely_entered(*against):
             return None
-        return entry_shortfall(*entries["below"]) - entry_shortfall(*against["below"])
+        return entry_shortfall(*entries["below"]) - entry_shortfall(*against)
 
     def _check_lattice(self, xs, baselines, params, bound):
         """Refuse a fit that is no lattice: no better than noise around a baseline

@@ -369,13 +369,9 @@ class _LatticeSearch:
         the channels' own. Under 1/f noise the likelihood prefers such a lattice, whose
         extra levels follow the slow noise: 3 channels of 1.2 pA (1/f noise 0.3 step)
         were read as 9-10 of 0.48-0.57 pA, 4 fast ones as 10 of 0.75 pA."""
-        return excessive_size(self._transitions(xs, fitted)[0]) is not None
-
-    def _transitions(self, xs, fitted):
-        """``transition_checks`` of a fit (``_em``'s tuple) on ``xs``, from one E-step."""
         params, baselines = fitted[:2]
         _, xi, _ = _e_step(xs, baselines, params, None, self.n_jobs)
-        return transition_checks(xi, params)
+        return excessive_size(transition_checks(xi, params)[0]) is not None
 
     def _channel_counts(self, visited):
         """Candidate N for ``visited + 1`` visited levels (an error if there are too many).

@@ -30,6 +30,7 @@ __all__ = [
     "entry_shortfall",
     "excessive_size",
     "joint_jumps",
+    "rarely_entered",
     "transition_checks",
 ]
 
@@ -138,17 +139,25 @@ def deficient_edge(entries):
     """
     found = None
     for side, (seen, expected) in entries.items():
-        short = expected - seen
-        if seen < _EDGE_LIMIT * expected and short > max(_EDGE_SDS * np.sqrt(expected), _EDGE_MIN):
-            if found is None or seen / expected < found[1]:
-                found = (side, seen / expected)
+        if rarely_entered(seen, expected) and (found is None or seen / expected < found[1]):
+            found = (side, seen / expected)
     return None if found is None else found[0]
+
+
+def rarely_entered(seen, expected):
+    """Whether ``seen`` entries are under ``_EDGE_LIMIT`` of the chain's ``expected``, by
+    more than ``_EDGE_SDS`` Poisson sds and ``_EDGE_MIN`` entries (``deficient_edge``'s
+    test of one side)."""
+    short = expected - seen
+    return bool(
+        seen < _EDGE_LIMIT * expected and short > max(_EDGE_SDS * np.sqrt(expected), _EDGE_MIN)
+    )
 
 
 def entry_shortfall(seen, expected):
     """Nats by which ``seen`` entries are likelier under a Poisson law of their own mean
     than under one of mean ``expected`` (the chain's), where ``seen`` is the fewer; 0
-    where there are more.
+    where there are as many or more.
 
     Examples
     --------
@@ -157,6 +166,6 @@ def entry_shortfall(seen, expected):
     >>> entry_shortfall(140.0, 133.0)
     0.0
     """
-    if seen >= expected:
+    if not seen < expected:
         return 0.0
     return float(seen * np.log(seen / expected) - seen + expected) if seen > 0 else float(expected)
