@@ -505,7 +505,7 @@ class _FitRefinement:
         (under slow noise such an edge is a level the noise alone reaches, see
         ``_trimmed``), where only one reading's count 0 is so rarely entered, the other
         is taken if that shortfall exceeds the likelihood's margin, and the warning says
-        why either way (``_rundown_evidence``): 23 of 24 right (0.982-1.000), the last
+        why either way (``_rundown_evidence``): 23 of 24 right (0.974-1.000), the last
         warned (margin 33, shortfall 28). Where the likelihood decides by far more
         (5 fast channels for a fifth of the rows, then 2, fitted as 5: 364-382 nats
         against 91-147), the sign stands, and the warning says that the channels change.
